@@ -1,0 +1,324 @@
+"""_executor.py: InterpreterPoolExecutor, a concurrent.futures.Executor over own-GIL workers."""
+
+import os
+import sys
+import threading
+import weakref
+from concurrent.futures import Executor, Future
+from concurrent.futures._base import CANCELLED_AND_NOTIFIED, FINISHED, PENDING, InvalidStateError
+
+from pergil import _core, _wire, _worker
+from pergil._errors import BrokenInterpreterPool, RemoteError, RemoteTraceback, TaskTimeout
+
+# Completion codes of the engine (src/python/call_job.h).
+_OK, _RAISED, _CANCELLED, _TIMED_OUT, _FAILED, _SHUTDOWN, _BROKEN = range(7)
+_TOO_LATE = 2  # Task.cancel(): the task already finished
+
+_live_executors = weakref.WeakSet()
+
+
+def _usable_cpu_count():
+    counter = getattr(os, "process_cpu_count", None)
+    if counter is not None:
+        return counter() or 1
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def _main_script():
+    """(path, module name) a worker re-runs to find the caller's ``__main__`` functions, as
+    multiprocessing's spawn does; (None, None) for a REPL, ``-c`` or a notebook."""
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    name = getattr(spec, "name", None)
+    if name is not None:
+        if name == "__main__" or name.endswith(".__main__"):
+            return None, None  # python -m pkg: its __main__ is not re-runnable
+        return None, name
+    path = getattr(main, "__file__", None)
+    if path and os.path.isfile(path):
+        return os.path.abspath(path), None
+    return None, None
+
+
+class _Future(Future):
+    """A concurrent.futures.Future whose cancel() also stops a running task."""
+
+    _pergil_task = None
+    _pergil_pool = None
+
+    def cancel(self):
+        with self._condition:
+            if self._state != PENDING or self._pergil_task is None:
+                return super().cancel()
+        if self._pergil_task.cancel() == _TOO_LATE:
+            return False
+        return self._set_cancelled()
+
+    def running(self):
+        with self._condition:
+            if self._state == PENDING and self._pergil_task is not None:
+                return self._pergil_task.running
+        return super().running()
+
+    def result(self, timeout=None):
+        try:
+            return super().result(timeout)
+        except KeyboardInterrupt:
+            self._interrupt_pool()
+            raise
+
+    def exception(self, timeout=None):
+        try:
+            return super().exception(timeout)
+        except KeyboardInterrupt:
+            self._interrupt_pool()
+            raise
+
+    def _interrupt_pool(self):
+        if self._pergil_pool is not None:
+            self._pergil_pool.interrupt_running()
+
+    def _set_cancelled(self):
+        with self._condition:
+            if self._state == FINISHED:
+                return False
+            if self._state != CANCELLED_AND_NOTIFIED:
+                self._state = CANCELLED_AND_NOTIFIED
+                for waiter in self._waiters:
+                    waiter.add_cancelled(self)
+                self._condition.notify_all()
+        self._invoke_callbacks()
+        return True
+
+
+def _remote_exception(stream, buffers):
+    try:
+        error, name, message, text = _wire.loads(stream, buffers)
+    except Exception as problem:  # noqa: BLE001 - the exception class does not load here
+        return RemoteError("pergil.RemoteError", f"cannot load the task's exception: {problem}", "")
+    if error is None:
+        return RemoteError(name, message, text)
+    error.__cause__ = RemoteTraceback(text)
+    return error
+
+
+def _complete(future, status, stream, buffers, message, timeout):
+    """Completes one future from an engine completion. Runs on the delivery thread."""
+    if status == _OK:
+        try:
+            value = _wire.loads(stream, buffers)
+        except BaseException as problem:  # noqa: BLE001
+            future.set_exception(RemoteError(type(problem).__qualname__,
+                                             f"cannot load the task's result: {problem}", ""))
+            return
+        future.set_result(value)
+    elif status == _RAISED:
+        future.set_exception(_remote_exception(stream, buffers))
+    elif status == _TIMED_OUT:
+        future.set_exception(TaskTimeout(f"the task ran longer than its timeout of {timeout} s "
+                                         "and was interrupted"))
+    elif status == _BROKEN:
+        future.set_exception(BrokenInterpreterPool(message))
+    elif status == _FAILED:
+        future.set_exception(RemoteError("pergil.WorkerError", message, ""))
+    else:  # cancelled, or discarded by shutdown(cancel_futures=True)
+        future._set_cancelled()
+
+
+class _Delivery:
+    """The one thread that completes this pool's futures in the main interpreter."""
+
+    def __init__(self, pool):
+        self.pool = pool
+        self.lock = threading.Lock()
+        self.futures = {}
+        self.thread = threading.Thread(target=self._loop, name="pergil-delivery", daemon=True)
+        self.thread.start()
+
+    def _loop(self):
+        pool = self.pool
+        while True:
+            batch = pool.completions()
+            if batch is None:
+                break
+            for task_id, status, stream, buffers, message in batch:
+                with self.lock:
+                    entry = self.futures.pop(task_id, None)
+                if entry is None or entry[0].done():
+                    continue
+                future, timeout = entry
+                try:
+                    _complete(future, status, stream, buffers, message, timeout)
+                except InvalidStateError:
+                    pass  # cancelled by the caller while we completed it
+            del batch
+        with self.lock:
+            leftovers, self.futures = list(self.futures.values()), {}
+        for future, _ in leftovers:  # unreachable unless the engine lost a job: never hang
+            if not future.done():
+                future.set_exception(BrokenInterpreterPool("the pool ended without running it"))
+
+
+class InterpreterPoolExecutor(Executor):
+    """Runs callables in a pool of own-GIL sub-interpreters, one per worker thread.
+
+    Functions travel by reference when they can (module functions, builtins, ``__main__``
+    functions of a script) and by value through cloudpickle otherwise (lambdas, closures,
+    REPL functions). Arguments and results cross as pickle protocol 5, large buffers as memory.
+    """
+
+    def __init__(self, max_workers=None, initializer=None, initargs=()):
+        if _worker.TaskInterrupted is not None:  # we are inside a worker
+            if _worker.running_main_script():
+                raise _worker.StopMainScript()
+            raise RuntimeError("cannot create a pergil pool inside a pergil worker")
+        if max_workers is None:
+            max_workers = _usable_cpu_count()
+        if not isinstance(max_workers, int) or isinstance(max_workers, bool) or max_workers <= 0:
+            raise ValueError(f"max_workers must be a positive int, not {max_workers!r}")
+        if initializer is not None and not callable(initializer):
+            raise TypeError("initializer must be a callable")
+        sys.modules.setdefault("__mp_main__", sys.modules["__main__"])
+        main_path, main_module = _main_script()
+        self._by_value = main_path is None and main_module is None
+        init_stream = None
+        if initializer is not None:
+            stream, buffers = self._encode(initializer, tuple(initargs), None)
+            init_stream = (stream, [bytes(memoryview(b)) for b in buffers])
+        import pickle
+
+        setup = pickle.dumps((main_path, main_module, init_stream), protocol=_wire.PROTOCOL)
+        self._max_workers = max_workers
+        self._pool = _core.Pool(max_workers, list(sys.path), setup)
+        self._delivery = _Delivery(self._pool)
+        self._shutdown_lock = threading.Lock()
+        self._shutdown = False
+        _live_executors.add(self)
+
+    @property
+    def max_workers(self):
+        return self._max_workers
+
+    def _encode(self, fn, args, kwargs):
+        call = (fn, args, kwargs) if kwargs is not None else (fn, args)
+        by_value = self._by_value if hasattr(self, "_by_value") else False
+        try:
+            return _wire.dumps(call, by_value=by_value)
+        except Exception as error:  # noqa: BLE001
+            culprit = _find_unpicklable(fn, args, kwargs or {})
+            raise TypeError(f"cannot send {culprit} to a pergil worker: {error}") from error
+
+    def submit(self, fn, /, *args, **kwargs):
+        return self._submit(0.0, fn, args, kwargs)
+
+    def submit_with_timeout(self, timeout, fn, /, *args, **kwargs):
+        """Like submit(), but the task is interrupted once it has run for ``timeout`` seconds;
+        its future then raises ``pergil.TaskTimeout`` (a ``TimeoutError``)."""
+        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
+            raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+        return self._submit(float(timeout), fn, args, kwargs)
+
+    submit.__doc__ = Executor.submit.__doc__
+
+    def _submit(self, timeout, fn, args, kwargs):
+        if not callable(fn):
+            raise TypeError(f"{fn!r} is not callable")
+        self._check_open()
+        stream, buffers = self._encode(fn, args, kwargs)
+        future = _Future()
+        future._pergil_pool = self._pool
+        delivery = self._delivery
+        with self._shutdown_lock:
+            self._check_open()
+            with delivery.lock:
+                try:
+                    task = self._pool.submit(stream, buffers, timeout)
+                except RuntimeError as error:
+                    self._raise_closed(error)
+                future._pergil_task = task
+                delivery.futures[task.id] = (future, timeout)
+        return future
+
+    def _check_open(self):
+        if self._pool.broken is not None:
+            raise BrokenInterpreterPool(self._pool.broken)
+        if self._shutdown:
+            raise RuntimeError("cannot schedule new futures after shutdown")
+
+    def _raise_closed(self, error):
+        if self._pool.broken is not None:
+            raise BrokenInterpreterPool(self._pool.broken) from None
+        raise RuntimeError("cannot schedule new futures after shutdown") from error
+
+    def map(self, fn, *iterables, timeout=None, chunksize=1):
+        """Like Executor.map. With ``chunksize`` > 1, items travel to workers in batches."""
+        if not isinstance(chunksize, int) or chunksize < 1:
+            raise ValueError("chunksize must be a positive int")
+        if chunksize == 1:
+            return super().map(fn, *iterables, timeout=timeout)
+        import itertools
+
+        batches = _batched(zip(*iterables), chunksize)
+        results = super().map(_worker.run_chunk, itertools.repeat(fn), batches, timeout=timeout)
+        return itertools.chain.from_iterable(results)
+
+    def shutdown(self, wait=True, *, cancel_futures=False, interrupt_running=False):
+        """Stops accepting work. ``cancel_futures`` cancels queued tasks; ``interrupt_running``
+        also stops running ones at their next bytecode. With ``wait``, returns once every
+        worker interpreter has ended. Ctrl-C during the wait interrupts the running tasks."""
+        with self._shutdown_lock:
+            self._shutdown = True
+        self._pool.shutdown(False, cancel_futures, interrupt_running)
+        if not wait:
+            return
+        try:
+            self._delivery.thread.join()
+        except KeyboardInterrupt:
+            self._pool.shutdown(False, True, True)
+            raise
+        self._pool.shutdown(True, cancel_futures, interrupt_running)
+
+    def __exit__(self, exc_type, exc_val, exc_tb):
+        interrupted = exc_type is not None and issubclass(exc_type, KeyboardInterrupt)
+        self.shutdown(wait=True, cancel_futures=interrupted, interrupt_running=interrupted)
+        return False
+
+    def __del__(self):
+        pool = getattr(self, "_pool", None)
+        if pool is not None and not self._shutdown:
+            pool.shutdown(False, False, False)
+
+
+def _batched(iterable, n):
+    import itertools
+
+    iterator = iter(iterable)
+    while batch := tuple(itertools.islice(iterator, n)):
+        yield batch
+
+
+def _find_unpicklable(fn, args, kwargs):
+    """Names the first part of a call that cannot be pickled, for the TypeError at submit."""
+    parts = [(f"the callable {fn!r}", fn)]
+    parts += [(f"argument {i} ({a!r:.80})", a) for i, a in enumerate(args)]
+    parts += [(f"keyword argument {k!r} ({v!r:.80})", v) for k, v in kwargs.items()]
+    for label, obj in parts:
+        try:
+            _wire.dumps(obj)
+        except Exception:  # noqa: BLE001
+            return label
+    return "the call"
+
+
+def _shutdown_all_at_exit():
+    for executor in list(_live_executors):
+        try:
+            executor.shutdown(wait=True)
+        except KeyboardInterrupt:
+            executor.shutdown(wait=True, cancel_futures=True, interrupt_running=True)
+
+
+threading._register_atexit(_shutdown_all_at_exit)

@@ -1,0 +1,131 @@
+"""_wire.py: how calls, results and exceptions become a pickle stream plus out-of-band buffers.
+
+Everything crosses interpreters as pickle protocol 5. Large buffers (bytes, bytearray,
+array.array at or above LOAN_THRESHOLD; memoryview and PickleBuffer of any size) leave the
+stream through ``persistent_id`` and cross as raw memory: the engine lends them without a copy,
+and the receiver rebuilds ``bytes``/``bytearray``/``array`` with exactly one copy, or keeps a
+zero-copy read-only ``memoryview``.
+"""
+
+import array
+import io
+import pickle
+
+from pergil._core import LOAN_THRESHOLD
+
+PROTOCOL = 5
+_SIZED_TYPES = (bytes, bytearray, array.array)
+_VIEW_TYPES = (memoryview, pickle.PickleBuffer)
+_OUT_OF_BAND_TYPES = frozenset(_SIZED_TYPES + _VIEW_TYPES)
+
+
+def _out_of_band_id(buffers, obj):
+    """Called for every pickled object: returns None for objects that stay in the stream."""
+    kind = type(obj)
+    if kind not in _OUT_OF_BAND_TYPES:
+        return None
+    if kind in _VIEW_TYPES:
+        view = memoryview(obj)
+        buffers.append(view if view.contiguous else view.tobytes())
+        return ("view", len(buffers) - 1, view.format, view.shape)
+    if (len(obj) * (obj.itemsize if kind is array.array else 1)) < LOAN_THRESHOLD:
+        return None
+    buffers.append(obj)
+    if kind is array.array:
+        return ("array", len(buffers) - 1, obj.typecode)
+    return ("bytes" if kind is bytes else "bytearray", len(buffers) - 1)
+
+
+def _rebuild(pid, buffers):
+    kind, index = pid[0], pid[1]
+    memory = buffers[index]
+    if kind == "bytes":
+        return bytes(memory)
+    if kind == "bytearray":
+        return bytearray(memory)
+    if kind == "array":
+        result = array.array(pid[2])
+        result.frombytes(memory)
+        return result
+    view = memoryview(memory)
+    fmt, shape = pid[2], pid[3]
+    try:
+        return view.cast("B").cast(fmt, shape) if (fmt, shape) != ("B", (view.nbytes,)) else view
+    except (TypeError, ValueError):
+        return view  # a format memoryview.cast cannot express: the raw bytes, still zero copy
+
+
+class Pickler(pickle.Pickler):
+    """Pickle protocol 5 with large buffers moved out of band into ``self.buffers``."""
+
+    def __init__(self, file):
+        super().__init__(file, protocol=PROTOCOL)
+        self.buffers = []
+
+    def persistent_id(self, obj):
+        return _out_of_band_id(self.buffers, obj)
+
+
+def _cloud_pickler_type():
+    import cloudpickle
+
+    class CloudPickler(cloudpickle.Pickler):
+        """cloudpickle (lambdas, closures, REPL functions by value) with out-of-band buffers."""
+
+        def __init__(self, file):
+            super().__init__(file, protocol=PROTOCOL)
+            self.buffers = []
+
+        def persistent_id(self, obj):
+            return _out_of_band_id(self.buffers, obj)
+
+    return CloudPickler
+
+
+_cloud_pickler = None
+
+
+def dumps(obj, by_value=False):
+    """Returns (stream, buffers). By reference first; by value (cloudpickle) if that fails."""
+    global _cloud_pickler
+    if not by_value:
+        file = io.BytesIO()
+        pickler = Pickler(file)
+        try:
+            pickler.dump(obj)
+            return file.getvalue(), pickler.buffers
+        except Exception as error:  # noqa: BLE001 - any failure: retry by value
+            first_error = error
+    else:
+        first_error = None
+    if _cloud_pickler is None:
+        _cloud_pickler = _cloud_pickler_type()
+    file = io.BytesIO()
+    pickler = _cloud_pickler(file)
+    try:
+        pickler.dump(obj)
+    except Exception as error:
+        raise (first_error or error)
+    return file.getvalue(), pickler.buffers
+
+
+class Unpickler(pickle.Unpickler):
+    """Rebuilds out-of-band buffers; ``find_main`` resolves references to ``__main__``."""
+
+    find_main = None
+
+    def __init__(self, stream, buffers):
+        super().__init__(io.BytesIO(stream))
+        self._buffers = buffers
+
+    def persistent_load(self, pid):
+        return _rebuild(pid, self._buffers)
+
+    def find_class(self, module, name):
+        if self.find_main is not None and module in ("__main__", "__mp_main__"):
+            self.find_main()
+        return super().find_class(module, name)
+
+
+def loads(stream, buffers):
+    return Unpickler(stream, buffers).load()

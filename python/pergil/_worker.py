@@ -1,0 +1,142 @@
+"""_worker.py: the code each worker interpreter runs: set-up, calls, results and errors.
+
+Imported once per worker by the engine. Everything here runs inside an own-GIL
+sub-interpreter; nothing here is shared with the main interpreter but bytes.
+"""
+
+import re
+import sys
+import traceback
+
+from pergil import _wire
+
+# Set by the engine before setup(): the exception it raises asynchronously to stop a task.
+TaskInterrupted = None
+
+_main = {"path": None, "module": None, "loaded": False, "running": False}
+_REFUSED = re.compile(r"module (\S+) does not support loading in subinterpreters")
+
+
+class StopMainScript(BaseException):
+    """Raised where the re-run ``__main__`` script creates a pool: the definitions above that
+    point are what a worker needs, the rest belongs to the caller only."""
+
+
+def running_main_script():
+    return _main["running"]
+
+
+def _ensure_main():
+    """Runs the caller's ``__main__`` script once, as ``__mp_main__``, as multiprocessing's
+    spawn does; binds it as both ``__main__`` and ``__mp_main__``."""
+    if _main["loaded"] or (_main["path"] is None and _main["module"] is None):
+        return
+    _main["loaded"] = True
+    import runpy
+    import types
+
+    module = types.ModuleType("__mp_main__")
+    sys.modules["__main__"] = sys.modules["__mp_main__"] = module
+    _main["running"] = True
+    try:
+        if _main["module"] is not None:
+            namespace = runpy.run_module(_main["module"], run_name="__mp_main__", alter_sys=False)
+            module.__dict__.update(namespace)
+        else:
+            module.__file__ = _main["path"]
+            with open(_main["path"], "rb") as source:
+                code = compile(source.read(), _main["path"], "exec")
+            exec(code, module.__dict__)
+    except StopMainScript:
+        pass  # the script reached its pool: what it defined so far is kept
+    finally:
+        _main["running"] = False
+
+
+_wire.Unpickler.find_main = staticmethod(_ensure_main)
+
+
+def setup(blob):
+    """Prepares this worker. Returns None, or the formatted error that breaks the pool."""
+    try:
+        import pickle
+
+        main_path, main_module, initializer = pickle.loads(blob)
+        _main["path"], _main["module"] = main_path, main_module
+        if initializer is not None:
+            function, args = _wire.loads(*initializer)
+            function(*args)
+    except BaseException as error:  # noqa: BLE001 - reported to the caller as a broken pool
+        text = "".join(traceback.format_exception(error))
+        return f"the initializer failed in a worker:\n{text}"
+    return None
+
+
+def run(stream, buffers):
+    """Runs one pickled call. Returns (ok, stream, buffers) for the result or the exception."""
+    try:
+        function, args, kwargs = _wire.loads(stream, buffers)
+        result = function(*args, **kwargs)
+    except BaseException as error:  # noqa: BLE001 - every failure reaches the caller's future
+        if TaskInterrupted is not None and isinstance(error, TaskInterrupted):
+            raise
+        return (False, *dump_exception(error))
+    finally:
+        _flush_std_streams()
+    try:
+        return (True, *_wire.dumps(result))
+    except Exception as error:  # noqa: BLE001
+        problem = TypeError(f"cannot send the result of type {type(result).__qualname__} "
+                            f"back from the worker: {error}")
+        problem.__cause__ = error
+        return (False, *dump_exception(problem))
+
+
+def run_chunk(function, chunk):
+    """One map() chunk: the calls in order; the first exception ends the chunk."""
+    return [function(*args) for args in chunk]
+
+
+def _flush_std_streams():
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - a closed or replaced stream is the task's business
+            pass
+
+
+def _explain_refused_import(error):
+    """Rewrites CPython's refusal of a non-isolated extension module into a clear ImportError."""
+    seen = error
+    while seen is not None:
+        match = _REFUSED.search(str(seen)) if isinstance(seen, ImportError) else None
+        if match:
+            name = match.group(1)
+            top = name.split(".")[0]
+            message = (
+                f"cannot import {name!r} in a pergil worker: it is an extension module that "
+                f"does not support own-GIL sub-interpreters. Workers can only import pure-Python "
+                f"modules and isolated extension modules; import {top!r} in the main "
+                f"interpreter and pass plain data to the workers"
+            )
+            return ImportError(message, name=name)
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def dump_exception(error):
+    """(stream, buffers) of (exception or None, type name, message, formatted traceback)."""
+    text = "".join(traceback.format_exception(error))
+    replacement = _explain_refused_import(error) if isinstance(error, ImportError) else None
+    if replacement is not None:
+        error = replacement
+    kind = type(error)
+    name = f"{kind.__module__}.{kind.__qualname__}"
+    try:
+        message = str(error)
+    except Exception:  # noqa: BLE001
+        message = "<exception str() failed>"
+    try:
+        return _wire.dumps((error, name, message, text))
+    except BaseException:  # noqa: BLE001 - send the strings; the caller raises RemoteError
+        return _wire.dumps((None, name, message, text))

@@ -1,0 +1,81 @@
+// buffer.cpp: owned copies, loans and their release in the owning interpreter.
+#include "buffer.h"
+
+#include <cstring>
+
+namespace pergil::detail {
+
+Buffer Buffer::copy_of(const void* data, size_t size) {
+  auto storage = std::make_shared<std::vector<char>>(size);
+  if (size) std::memcpy(storage->data(), data, size);
+  Buffer b;
+  b.data = storage->data();
+  b.size = size;
+  b.keeper = std::move(storage);
+  return b;
+}
+
+bool ReclaimQueue::lend(std::shared_ptr<ReclaimQueue> self, PyObject* obj, Buffer* out) {
+  auto* loan = new Loan();
+  if (PyObject_GetBuffer(obj, &loan->view, PyBUF_ANY_CONTIGUOUS) != 0) {
+    delete loan;
+    return false;
+  }
+  out->data = static_cast<const char*>(loan->view.buf);
+  out->size = static_cast<size_t>(loan->view.len);
+  self->outstanding_.fetch_add(1, std::memory_order_acq_rel);
+  // The deleter may run on any thread, with any GIL or none: it only queues.
+  out->keeper = std::shared_ptr<const void>(loan, [queue = std::move(self)](const void* p) {
+    queue->push(static_cast<Loan*>(const_cast<void*>(p)));
+  });
+  return true;
+}
+
+bool ReclaimQueue::take(const std::shared_ptr<ReclaimQueue>& queue, PyObject* obj, Buffer* out) {
+  Py_buffer view;
+  if (PyObject_GetBuffer(obj, &view, PyBUF_ANY_CONTIGUOUS) != 0) return false;
+  bool small = static_cast<size_t>(view.len) < kLoanThreshold;
+  if (small) *out = Buffer::copy_of(view.buf, static_cast<size_t>(view.len));
+  PyBuffer_Release(&view);
+  return small ? true : queue->lend(queue, obj, out);
+}
+
+void ReclaimQueue::push(Loan* loan) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (closed_) {
+      // The owner ended: its object is leaked on purpose, so the memory a reader used stayed
+      // valid until now. Only our bookkeeping is freed.
+      delete loan;
+      outstanding_.fetch_sub(1, std::memory_order_acq_rel);
+      return;
+    }
+    queued_.push_back(loan);
+    pending_.fetch_add(1, std::memory_order_acq_rel);
+  }
+  if (wake_) wake_();
+}
+
+void ReclaimQueue::drain() {
+  std::vector<Loan*> loans;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    loans.swap(queued_);
+    pending_.store(0, std::memory_order_release);
+  }
+  for (Loan* loan : loans) {
+    PyBuffer_Release(&loan->view);  // must run in the owning interpreter
+    delete loan;
+    outstanding_.fetch_sub(1, std::memory_order_acq_rel);
+  }
+}
+
+void ReclaimQueue::close() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    closed_ = true;  // from now on push() drops instead of queueing
+  }
+  drain();
+}
+
+}  // namespace pergil::detail

@@ -1,0 +1,76 @@
+// core_module.cpp: pergil._core, multi-phase init, safe to import in own-GIL sub-interpreters.
+#include "core_module.h"
+
+namespace pergil::python {
+
+ModuleState* module_state(PyObject* module) {
+  return static_cast<ModuleState*>(PyModule_GetState(module));
+}
+
+namespace {
+
+PyTypeObject* add_type(PyObject* module, PyType_Spec* spec) {
+  PyObject* type = PyType_FromModuleAndSpec(module, spec, nullptr);
+  if (type == nullptr) return nullptr;
+  if (PyModule_AddType(module, reinterpret_cast<PyTypeObject*>(type)) != 0) {
+    Py_DECREF(type);
+    return nullptr;
+  }
+  return reinterpret_cast<PyTypeObject*>(type);  // the module state keeps this reference
+}
+
+int core_exec(PyObject* module) {
+  ModuleState* state = module_state(module);
+  state->shared_buffer_type = add_type(module, &shared_buffer_spec);
+  state->pool_type = state->shared_buffer_type ? add_type(module, &pool_spec) : nullptr;
+  state->task_type = state->pool_type ? add_type(module, &task_spec) : nullptr;
+  if (state->task_type == nullptr) return -1;
+  return PyModule_AddIntConstant(module, "LOAN_THRESHOLD",
+                                 static_cast<long>(detail::kLoanThreshold));
+}
+
+int core_traverse(PyObject* module, visitproc visit, void* arg) {
+  ModuleState* state = module_state(module);
+  Py_VISIT(state->shared_buffer_type);
+  Py_VISIT(state->pool_type);
+  Py_VISIT(state->task_type);
+  return 0;
+}
+
+int core_clear(PyObject* module) {
+  ModuleState* state = module_state(module);
+  Py_CLEAR(state->shared_buffer_type);
+  Py_CLEAR(state->pool_type);
+  Py_CLEAR(state->task_type);
+  return 0;
+}
+
+void core_free(void* module) { core_clear(static_cast<PyObject*>(module)); }
+
+PyModuleDef_Slot core_slots[] = {
+    {Py_mod_exec, reinterpret_cast<void*>(core_exec)},
+    // Every worker imports this module: state lives in module state, never in globals.
+    {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
+#if PY_VERSION_HEX >= 0x030D0000
+    {Py_mod_gil, Py_MOD_GIL_USED},
+#endif
+    {0, nullptr},
+};
+
+PyModuleDef core_def = {
+    PyModuleDef_HEAD_INIT,
+    "pergil._core",
+    "Engine of pergil: own-GIL worker pools and memory shared between interpreters.",
+    sizeof(ModuleState),
+    nullptr,
+    core_slots,
+    core_traverse,
+    core_clear,
+    core_free,
+};
+
+}  // namespace
+
+}  // namespace pergil::python
+
+PyMODINIT_FUNC PyInit__core() { return PyModuleDef_Init(&pergil::python::core_def); }

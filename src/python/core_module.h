@@ -1,0 +1,29 @@
+// core_module.h: the state and types of the extension module pergil._core, per interpreter.
+#pragma once
+
+#include <Python.h>
+
+#include "../engine/buffer.h"
+
+namespace pergil::python {
+
+// Module state. pergil._core uses multi-phase init and keeps its types here, so each
+// interpreter that imports it (the main one and every worker) gets its own copies.
+struct ModuleState {
+  PyTypeObject* shared_buffer_type = nullptr;
+  PyTypeObject* pool_type = nullptr;
+  PyTypeObject* task_type = nullptr;
+};
+
+ModuleState* module_state(PyObject* module);
+
+// Wraps a Buffer in a read-only pergil._core.SharedBuffer of the current interpreter.
+// The Buffer (and so the memory it reads) lives as long as the returned object.
+PyObject* wrap_buffer(PyTypeObject* shared_buffer_type, detail::Buffer buffer);
+
+// Type specs, defined beside each type, registered by the module's exec slot.
+extern PyType_Spec shared_buffer_spec;
+extern PyType_Spec pool_spec;
+extern PyType_Spec task_spec;
+
+}  // namespace pergil::python

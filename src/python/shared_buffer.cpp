@@ -1,0 +1,76 @@
+// shared_buffer.cpp: pergil._core.SharedBuffer, a read-only view over memory of any interpreter.
+#include <new>
+
+#include "core_module.h"
+
+namespace pergil::python {
+
+namespace {
+
+struct SharedBufferObject {
+  PyObject_HEAD
+  detail::Buffer buffer;  // keeps the memory alive; may release a loan in another interpreter
+  Py_ssize_t exports;
+};
+
+int shared_buffer_getbuffer(PyObject* self, Py_buffer* view, int flags) {
+  auto* obj = reinterpret_cast<SharedBufferObject*>(self);
+  if (flags & PyBUF_WRITABLE) {
+    PyErr_SetString(PyExc_BufferError, "pergil.SharedBuffer is read-only");
+    return -1;
+  }
+  int rc = PyBuffer_FillInfo(view, self, const_cast<char*>(obj->buffer.data),
+                             static_cast<Py_ssize_t>(obj->buffer.size), /*readonly=*/1, flags);
+  if (rc == 0) ++obj->exports;
+  return rc;
+}
+
+void shared_buffer_releasebuffer(PyObject* self, Py_buffer*) {
+  --reinterpret_cast<SharedBufferObject*>(self)->exports;
+}
+
+PyObject* shared_buffer_nbytes(PyObject* self, void*) {
+  return PyLong_FromSize_t(reinterpret_cast<SharedBufferObject*>(self)->buffer.size);
+}
+
+void shared_buffer_dealloc(PyObject* self) {
+  PyTypeObject* type = Py_TYPE(self);
+  reinterpret_cast<SharedBufferObject*>(self)->buffer.~Buffer();
+  type->tp_free(self);
+  Py_DECREF(type);  // heap type instances own a reference to their type
+}
+
+PyGetSetDef shared_buffer_getset[] = {
+    {"nbytes", shared_buffer_nbytes, nullptr, "Size of the memory in bytes.", nullptr},
+    {nullptr, nullptr, nullptr, nullptr, nullptr},
+};
+
+PyType_Slot shared_buffer_slots[] = {
+    {Py_bf_getbuffer, reinterpret_cast<void*>(shared_buffer_getbuffer)},
+    {Py_bf_releasebuffer, reinterpret_cast<void*>(shared_buffer_releasebuffer)},
+    {Py_tp_dealloc, reinterpret_cast<void*>(shared_buffer_dealloc)},
+    {Py_tp_getset, shared_buffer_getset},
+    {Py_tp_doc, const_cast<char*>("Read-only memory lent by another interpreter, or copied.")},
+    {0, nullptr},
+};
+
+}  // namespace
+
+PyType_Spec shared_buffer_spec = {
+    "pergil._core.SharedBuffer",
+    sizeof(SharedBufferObject),
+    0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    shared_buffer_slots,
+};
+
+PyObject* wrap_buffer(PyTypeObject* type, detail::Buffer buffer) {
+  PyObject* self = type->tp_alloc(type, 0);
+  if (self == nullptr) return nullptr;
+  auto* obj = reinterpret_cast<SharedBufferObject*>(self);
+  new (&obj->buffer) detail::Buffer(std::move(buffer));
+  obj->exports = 0;
+  return self;
+}
+
+}  // namespace pergil::python
