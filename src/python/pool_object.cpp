@@ -36,7 +36,9 @@ PoolObject* as_pool(PyObject* o) { return reinterpret_cast<PoolObject*>(o); }
 bool setup_worker(detail::WorkerContext& worker, const std::string& blob, std::string* error) {
   PyObject* module = worker_module(worker);
   Ref failure;
-  if (module != nullptr)
+  // pergil._worker.run lets this type through, so the engine sees an interrupted task as one.
+  if (module != nullptr &&
+      PyObject_SetAttrString(module, "TaskInterrupted", worker.interrupt_type()) == 0)
     failure = Ref::steal(PyObject_CallMethod(module, "setup", "y#", blob.data(),
                                              static_cast<Py_ssize_t>(blob.size())));
   if (!failure) {
