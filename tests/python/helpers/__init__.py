@@ -1,0 +1,1 @@
+"""helpers: modules the pergil tests import, in the caller and inside worker interpreters."""
