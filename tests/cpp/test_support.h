@@ -1,0 +1,161 @@
+// test_support.h: job kinds shared by the engine tests, and waits that fail instead of hanging.
+#pragma once
+
+#include <Python.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <future>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "engine/gil.h"
+#include "engine/worker_pool.h"
+
+namespace pergil_test {
+
+using pergil::detail::Job;
+using pergil::detail::JobState;
+using pergil::detail::PoolOptions;
+using pergil::detail::ReleasedGil;
+using pergil::detail::StopReason;
+using pergil::detail::WorkerContext;
+using pergil::detail::WorkerPool;
+
+// How long a test waits for something that must happen before it declares a hang. This bounds
+// a deadlock, it measures nothing: every wait in the tests is for an event, never for time.
+inline constexpr std::chrono::seconds kHangGuard{120};
+
+// Ends the test binary with `what` if `ready()` does not hold within kHangGuard: a hung worker
+// would otherwise also hang the pool's destructor, and ctest would only report a timeout.
+template <class Ready>
+void wait_until(Ready ready, const char* what) {
+  auto give_up = std::chrono::steady_clock::now() + kHangGuard;
+  while (!ready()) {
+    if (std::chrono::steady_clock::now() > give_up) {
+      std::fprintf(stderr, "HANG: %s did not happen within %llds\n", what,
+                   static_cast<long long>(kHangGuard.count()));
+      std::abort();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+template <class T>
+T await(std::shared_future<T> future, const char* what) {
+  wait_until([&] { return future.wait_for(std::chrono::seconds(0)) == std::future_status::ready; },
+             what);
+  return future.get();
+}
+
+// How a PythonJob ended.
+struct Outcome {
+  enum Kind { kValue, kInterrupted, kError, kDiscarded };
+  Kind kind = kError;
+  std::string text;  // repr of the value, the error's repr, or the discard message
+  StopReason reason = StopReason::kNone;  // the job's stop_reason() when it ended
+  size_t worker = 0;                      // index of the worker that ran it
+};
+
+// Runs Python source in a worker, in a fresh namespace: an expression (Py_eval_input, its repr
+// is the outcome's text) or statements (Py_file_input, the text is the repr of `result` if the
+// code binds it). Counts run() and discard() calls, so a test can prove each job ended through
+// exactly one of them. An optional gate makes run() wait (its GIL released) before the code.
+class PythonJob : public Job {
+ public:
+  explicit PythonJob(std::string code, int mode = Py_eval_input)
+      : code_(std::move(code)), mode_(mode), outcome_(promise_.get_future().share()) {}
+
+  void run(WorkerContext& worker) override;
+  void discard(StopReason why, const std::string& message) noexcept override;
+
+  void set_gate(std::shared_future<void> gate) { gate_ = std::move(gate); }
+  std::shared_future<Outcome> outcome() const { return outcome_; }
+  std::shared_future<void> started() const { return started_future_; }
+  Outcome wait() const { return await(outcome_, "a job's end"); }
+  int runs() const { return runs_.load(); }
+  int discards() const { return discards_.load(); }
+  int ends() const { return runs() + discards(); }
+
+ private:
+  void finish(Outcome outcome);
+
+  std::string code_;
+  int mode_;
+  std::shared_future<void> gate_;
+  std::atomic<int> runs_{0};
+  std::atomic<int> discards_{0};
+  std::atomic<bool> finished_{false};
+  std::promise<Outcome> promise_;
+  std::shared_future<Outcome> outcome_;
+  std::promise<void> started_promise_;
+  std::shared_future<void> started_future_{started_promise_.get_future().share()};
+};
+
+inline void PythonJob::finish(Outcome outcome) {
+  // A second end is a bug the counters report; the promise keeps the first.
+  if (!finished_.exchange(true)) promise_.set_value(std::move(outcome));
+}
+
+inline void PythonJob::run(WorkerContext& worker) {
+  if (runs_.fetch_add(1) == 0) started_promise_.set_value();
+  if (gate_.valid()) {
+    ReleasedGil released;  // never block while holding the worker's GIL
+    gate_.wait();
+  }
+  Outcome out;
+  out.worker = worker.index();
+  pergil::detail::Ref globals = pergil::detail::Ref::steal(PyDict_New());
+  PyDict_SetItemString(globals.get(), "__builtins__", PyEval_GetBuiltins());
+  pergil::detail::Ref value =
+      pergil::detail::Ref::steal(PyRun_String(code_.c_str(), mode_, globals.get(), globals.get()));
+  if (value && mode_ == Py_file_input) {
+    value = pergil::detail::Ref::borrow(PyDict_GetItemString(globals.get(), "result"));
+    if (!value) value = pergil::detail::Ref::borrow(Py_None);
+  }
+  if (value) {
+    pergil::detail::Ref text = pergil::detail::Ref::steal(PyObject_Repr(value.get()));
+    out.kind = text ? Outcome::kValue : Outcome::kError;
+    if (text) out.text = PyUnicode_AsUTF8(text.get());
+  } else {
+    out.kind =
+        PyErr_ExceptionMatches(worker.interrupt_type()) ? Outcome::kInterrupted : Outcome::kError;
+    PyObject* exc = PyErr_GetRaisedException();
+    pergil::detail::Ref text = pergil::detail::Ref::steal(PyObject_Repr(exc));
+    if (text) out.text = PyUnicode_AsUTF8(text.get());
+    Py_XDECREF(exc);
+  }
+  PyErr_Clear();  // the Job contract: leave no exception set
+  globals.reset();
+  out.reason = stop_reason();
+  finish(std::move(out));
+}
+
+inline void PythonJob::discard(StopReason why, const std::string& message) noexcept {
+  discards_.fetch_add(1);
+  Outcome out;
+  out.kind = Outcome::kDiscarded;
+  out.text = message;
+  out.reason = why;
+  finish(std::move(out));
+}
+
+// A job that spins in Python until it is interrupted: nothing else can end it.
+inline std::shared_ptr<PythonJob> endless_job() {
+  return std::make_shared<PythonJob>("while True:\n    pass\n", Py_file_input);
+}
+
+inline PoolOptions pool_options(size_t workers) {
+  PoolOptions o;
+  o.workers = workers;
+  return o;
+}
+
+// Worker counts every pool test runs at.
+inline auto worker_counts() { return ::testing::Values(size_t{1}, size_t{2}, size_t{4}); }
+
+}  // namespace pergil_test
