@@ -21,9 +21,10 @@ SUMMARY_ROWS = (  # (workload, what the row shows, how a cell is written)
      "cross"),
     ("result-bytes", "{big_mib} MiB bytes already built in a worker, to the caller", "cross"),
     ("arg-bytes", "{big_mib} MiB bytes argument already built, to the task's result", "cross"),
-    ("cpu-fib", "peak RSS of the process tree (x serial), +MiB in the run: fib", "memory"),
-    ("result-bytes", "peak RSS, +MiB: {big_mib} MiB bytes result", "memory"),
-    ("result-memoryview", "peak RSS, +MiB: {big_mib} MiB memoryview result", "memory"),
+    ("cpu-fib", "peak RSS of the process tree (x serial), +MiB: fib run", "memory"),
+    ("result-bytes", "peak RSS (x serial), +MiB: {big_mib} MiB bytes result run", "memory"),
+    ("result-memoryview", "peak RSS (x serial), +MiB: {big_mib} MiB memoryview result run",
+     "memory"),
 )
 UNIT_TEXT = {"ms": "ms", "us/task": "µs", "s": "s"}
 
