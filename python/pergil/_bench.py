@@ -390,6 +390,7 @@ def run(workers=2, rounds=5, quick=False, executors=EXECUTORS, workloads=tuple(W
     import platform
 
     timeout = timeout or (60 if quick else 240)
+    load_at_start = _loadavg()
     cells = {(e, w): {"samples": [], "failure": None} for e in executors for w in workloads}
     for round_index in range(rounds):
         shift = round_index % len(executors)
@@ -410,7 +411,8 @@ def run(workers=2, rounds=5, quick=False, executors=EXECUTORS, workloads=tuple(W
     labels = {name: executor_factory(name)[1] for name in executors}
     machine = {"nproc": os.cpu_count(), "python": platform.python_version(),
                "implementation": platform.python_implementation(),
-               "platform": platform.platform(terse=True), "loadavg": _loadavg()}
+               "platform": platform.platform(terse=True), "loadavg": load_at_start,
+               "loadavg_end": _loadavg()}
     return {"workers": workers, "rounds": rounds, "quick": quick, "executors": list(executors),
             "workloads": list(workloads), "labels": labels, "machine": machine, "cells": cells,
             "sizes": QUICK_SIZES if quick else FULL_SIZES}

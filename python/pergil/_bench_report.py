@@ -212,7 +212,8 @@ def _header(results):
              "executor x workload in a fresh subprocess",
              f"machine: {machine['platform']}, nproc {machine['nproc']}, "
              f"{machine['implementation']} {machine['python']}, "
-             f"load average at start {_fmt(machine['loadavg'])}"]
+             f"load average {_fmt(machine['loadavg'])} at start, "
+             f"{_fmt(machine.get('loadavg_end'))} at end"]
     lines += [f"  {name:14}{label}" for name, label in results["labels"].items()]
     lines.append("ratios: median over rounds of the figure over the reference's in the same "
                  "round. peak MiB: high-water RSS of the cell's process tree during the timed "
