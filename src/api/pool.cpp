@@ -1,0 +1,206 @@
+// pool.cpp: pergil::Pool over the engine's WorkerPool, plus Result and Task.
+#include "pergil/pool.h"
+
+#include <Python.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "engine/worker_pool.h"
+#include "python_access.h"
+#include "registry.h"
+#include "value_call_job.h"
+
+namespace pergil {
+
+Result Result::success(Value value) noexcept {
+  Result r;
+  r.value_ = std::move(value);
+  return r;
+}
+
+Result Result::failure(std::exception_ptr error) noexcept {
+  Result r;
+  r.error_ = std::move(error);
+  return r;
+}
+
+const Value& Result::value() const& {
+  if (error_) std::rethrow_exception(error_);
+  return value_;
+}
+
+Value Result::value() && {
+  if (error_) std::rethrow_exception(error_);
+  return std::move(value_);
+}
+
+std::string Result::error_message() const {
+  if (!error_) return {};
+  try {
+    std::rethrow_exception(error_);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown error";
+  }
+}
+
+bool Task::cancel() {
+  auto pool = pool_.lock();
+  auto job = job_.lock();
+  if (!pool || !job) return false;
+  detail::GilReleasedIfHeld released;  // a call cancelled in the queue completes on this thread
+  return pool->cancel(job) != detail::CancelOutcome::kTooLate;
+}
+
+namespace {
+
+// sys.path of the main interpreter, as file-system-encoded strings.
+std::vector<std::string> main_sys_path() {
+  detail::MainInterpreterAttached attached;
+  std::vector<std::string> entries;
+  PyObject* path = PySys_GetObject("path");  // borrowed
+  if (path == nullptr || !PyList_Check(path)) return entries;
+  for (Py_ssize_t i = 0; i < PyList_GET_SIZE(path); ++i) {
+    PyObject* item = PyList_GET_ITEM(path, i);
+    if (!PyUnicode_Check(item)) continue;
+    detail::Ref encoded = detail::Ref::steal(PyUnicode_EncodeFSDefault(item));
+    if (encoded) entries.emplace_back(PyBytes_AS_STRING(encoded.get()));
+    PyErr_Clear();
+  }
+  return entries;
+}
+
+detail::PoolOptions engine_options(PoolOptions options) {
+  detail::PoolOptions engine;
+  engine.workers = options.workers != 0
+                       ? options.workers
+                       : std::max<size_t>(1, std::thread::hardware_concurrency());
+  engine.sys_path = std::move(options.sys_path);
+  for (std::string& entry : main_sys_path()) engine.sys_path.push_back(std::move(entry));
+  if (!options.initializer.empty()) {
+    auto init = std::make_shared<const detail::Initializer>(detail::Initializer{
+        detail::parse_target(options.initializer), std::move(options.initializer_args)});
+    engine.initialize = [init](detail::WorkerContext& worker, std::string* error) {
+      return detail::run_initializer(worker, *init, error);
+    };
+  }
+  return engine;
+}
+
+std::function<void(Result)> fulfil(std::shared_ptr<std::promise<Value>> promise) {
+  return [promise = std::move(promise)](Result result) {
+    if (result.ok())
+      promise->set_value(std::move(result).value());
+    else
+      promise->set_exception(result.error());
+  };
+}
+
+}  // namespace
+
+Pool::Pool(Runtime& /*runtime: proves Python is running*/, PoolOptions options) {
+  if (!Py_IsInitialized()) throw Error("pergil: Python is not running");
+  pool_ = std::make_shared<detail::WorkerPool>(engine_options(std::move(options)));
+  detail::register_pool(pool_);
+}
+
+Pool::~Pool() { release(); }
+
+Pool::Pool(Pool&& other) noexcept : pool_(std::move(other.pool_)) {}
+
+Pool& Pool::operator=(Pool&& other) noexcept {
+  if (this != &other) {
+    release();
+    pool_ = std::move(other.pool_);
+  }
+  return *this;
+}
+
+void Pool::release() noexcept {
+  if (!pool_) return;
+  detail::GilReleasedIfHeld released;
+  pool_->shutdown(/*wait=*/true, /*cancel_pending=*/false, /*interrupt_running=*/false);
+  detail::unregister_pool(pool_.get());
+  pool_.reset();
+}
+
+detail::WorkerPool& Pool::engine() const {
+  if (!pool_) throw std::logic_error("pergil::Pool used after it was moved from");
+  return *pool_;
+}
+
+size_t Pool::size() const { return engine().size(); }
+
+std::shared_ptr<detail::Job> Pool::enqueue(std::string_view target, std::vector<Value> args,
+                                           std::function<void(Result)> on_done) {
+  detail::WorkerPool& pool = engine();
+  auto job = std::make_shared<detail::ValueCallJob>(detail::parse_target(target),
+                                                    std::move(args), std::move(on_done));
+  try {
+    pool.submit(job);
+  } catch (const std::runtime_error&) {
+    if (pool.broken()) throw BrokenPoolError("the pool is broken: " + pool.broken_reason());
+    throw Error("pergil::Pool: cannot submit calls after shutdown");
+  }
+  return job;
+}
+
+std::future<Value> Pool::submit(std::string_view target, std::vector<Value> args) {
+  auto promise = std::make_shared<std::promise<Value>>();
+  std::future<Value> future = promise->get_future();
+  enqueue(target, std::move(args), fulfil(std::move(promise)));
+  return future;
+}
+
+Task Pool::submit(std::string_view target, std::vector<Value> args,
+                  std::function<void(Result)> on_done) {
+  auto job = enqueue(target, std::move(args), std::move(on_done));
+  return Task(pool_, job);
+}
+
+std::vector<Value> Pool::map(std::string_view target, std::vector<Value> inputs) {
+  std::vector<std::shared_ptr<detail::Job>> jobs;
+  std::vector<std::future<Value>> futures;
+  jobs.reserve(inputs.size());
+  futures.reserve(inputs.size());
+  detail::GilReleasedIfHeld released;
+  // Cancels the calls from `first` on and waits until each has completed one way or another.
+  auto abandon = [&](size_t first) {
+    for (size_t i = first; i < jobs.size(); ++i) pool_->cancel(jobs[i]);
+    for (size_t i = first; i < jobs.size(); ++i) futures[i].wait();
+  };
+  try {
+    for (Value& input : inputs) {
+      auto promise = std::make_shared<std::promise<Value>>();
+      futures.push_back(promise->get_future());
+      std::vector<Value> args;
+      args.push_back(std::move(input));
+      jobs.push_back(enqueue(target, std::move(args), fulfil(std::move(promise))));
+    }
+  } catch (...) {
+    futures.resize(jobs.size());  // the future of a call that was never queued has no result
+    abandon(0);
+    throw;
+  }
+  std::vector<Value> results;
+  results.reserve(futures.size());
+  for (size_t i = 0; i < futures.size(); ++i) {
+    try {
+      results.push_back(futures[i].get());
+    } catch (...) {
+      abandon(i + 1);
+      throw;
+    }
+  }
+  return results;
+}
+
+void Pool::shutdown(bool wait, bool cancel_pending, bool interrupt_running) {
+  detail::WorkerPool& pool = engine();
+  detail::GilReleasedIfHeld released;  // queued calls cancelled here complete on this thread
+  pool.shutdown(wait, cancel_pending, interrupt_running);
+}
+
+}  // namespace pergil
