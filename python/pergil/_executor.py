@@ -139,6 +139,24 @@ class _Delivery:
         self.thread.start()
 
     def _loop(self):
+        try:
+            self._deliver_until_closed()
+        except BaseException as problem:  # noqa: BLE001 - never leave a future waiting forever
+            self._fail_all(f"pergil's delivery thread failed: {problem!r}")
+            raise
+        self._fail_all("the pool ended without running it")
+
+    def _fail_all(self, reason):
+        with self.lock:
+            leftovers, self.futures = list(self.futures.values()), {}
+        for future, _ in leftovers:
+            if not future.done():
+                try:
+                    future.set_exception(BrokenInterpreterPool(reason))
+                except InvalidStateError:
+                    pass
+
+    def _deliver_until_closed(self):
         pool = self.pool
         while True:
             batch = pool.completions()
@@ -155,11 +173,6 @@ class _Delivery:
                 except InvalidStateError:
                     pass  # cancelled by the caller while we completed it
             del batch
-        with self.lock:
-            leftovers, self.futures = list(self.futures.values()), {}
-        for future, _ in leftovers:  # unreachable unless the engine lost a job: never hang
-            if not future.done():
-                future.set_exception(BrokenInterpreterPool("the pool ended without running it"))
 
 
 class InterpreterPoolExecutor(Executor):
