@@ -199,7 +199,7 @@ class InterpreterPoolExecutor(Executor):
         self._by_value = main_path is None and main_module is None
         init_stream = None
         if initializer is not None:
-            stream, buffers = self._encode(initializer, tuple(initargs), None)
+            stream, buffers = self._encode(initializer, tuple(initargs), {})
             init_stream = (stream, [bytes(memoryview(b)) for b in buffers])
         import pickle
 
@@ -216,10 +216,8 @@ class InterpreterPoolExecutor(Executor):
         return self._max_workers
 
     def _encode(self, fn, args, kwargs):
-        call = (fn, args, kwargs) if kwargs is not None else (fn, args)
-        by_value = self._by_value if hasattr(self, "_by_value") else False
         try:
-            return _wire.dumps(call, by_value=by_value)
+            return _wire.dumps_call(fn, args, kwargs, by_value=self._by_value)
         except Exception as error:  # noqa: BLE001
             culprit = _find_unpicklable(fn, args, kwargs or {})
             raise TypeError(f"cannot send {culprit} to a pergil worker: {error}") from error
@@ -239,13 +237,15 @@ class InterpreterPoolExecutor(Executor):
     def _submit(self, timeout, fn, args, kwargs):
         if not callable(fn):
             raise TypeError(f"{fn!r} is not callable")
-        self._check_open()
+        if self._shutdown:
+            self._check_open()
         stream, buffers = self._encode(fn, args, kwargs)
         future = _Future()
         future._pergil_pool = self._pool
         delivery = self._delivery
         with self._shutdown_lock:
-            self._check_open()
+            if self._shutdown:
+                self._check_open()
             with delivery.lock:
                 try:
                     task = self._pool.submit(stream, buffers, timeout)

@@ -10,6 +10,7 @@ zero-copy read-only ``memoryview``.
 import array
 import io
 import pickle
+import types
 
 from pergil._core import LOAN_THRESHOLD
 
@@ -84,6 +85,38 @@ def _cloud_pickler_type():
 
 _cloud_pickler = None
 
+# Objects whose pickle never holds a buffer worth moving out of band.
+_SCALARS = frozenset({int, float, str, bool, type(None), complex})
+_FUNCTIONS = frozenset({types.FunctionType, types.BuiltinFunctionType, types.MethodType})
+
+
+def _plain_scalar(obj):
+    kind = type(obj)
+    return kind in _SCALARS or (kind is bytes and len(obj) < LOAN_THRESHOLD)
+
+
+def dumps_call(function, args, kwargs, by_value=False):
+    """(stream, buffers) of a call. Calls of a plain function on scalars take the C pickler
+    alone: that fast path is most of the per-task cost a caller sees."""
+    if not by_value and type(function) in _FUNCTIONS:
+        for value in args:
+            if not _plain_scalar(value):
+                break
+        else:
+            if not kwargs or all(_plain_scalar(v) for v in kwargs.values()):
+                try:
+                    return pickle.dumps((function, args, kwargs), PROTOCOL), []
+                except Exception:  # noqa: BLE001 - e.g. a lambda: the full path decides
+                    pass
+    return dumps((function, args, kwargs), by_value)
+
+
+def dumps_result(value):
+    """(stream, buffers) of a task's result, with the same fast path for scalars."""
+    if _plain_scalar(value):
+        return pickle.dumps(value, PROTOCOL), []
+    return dumps(value)
+
 
 def dumps(obj, by_value=False):
     """Returns (stream, buffers). By reference first; by value (cloudpickle) if that fails."""
@@ -110,9 +143,7 @@ def dumps(obj, by_value=False):
 
 
 class Unpickler(pickle.Unpickler):
-    """Rebuilds out-of-band buffers; ``find_main`` resolves references to ``__main__``."""
-
-    find_main = None
+    """Rebuilds the out-of-band buffers named by persistent ids."""
 
     def __init__(self, stream, buffers):
         super().__init__(io.BytesIO(stream))
@@ -121,11 +152,9 @@ class Unpickler(pickle.Unpickler):
     def persistent_load(self, pid):
         return _rebuild(pid, self._buffers)
 
-    def find_class(self, module, name):
-        if self.find_main is not None and module in ("__main__", "__mp_main__"):
-            self.find_main()
-        return super().find_class(module, name)
-
 
 def loads(stream, buffers):
+    # Every persistent id adds a buffer: without buffers the C unpickler alone is enough.
+    if not buffers:
+        return pickle.loads(stream)
     return Unpickler(stream, buffers).load()

@@ -7,14 +7,15 @@ sub-interpreter; nothing here is shared with the main interpreter but bytes.
 import re
 import sys
 import traceback
+import types
 
 from pergil import _wire
 
 # Set by the engine before setup(): the exception it raises asynchronously to stop a task.
 TaskInterrupted = None
 
-_main = {"path": None, "module": None, "loaded": False, "running": False}
 _REFUSED = re.compile(r"module (\S+) does not support loading in subinterpreters")
+_running_main_script = False
 
 
 class StopMainScript(BaseException):
@@ -23,37 +24,48 @@ class StopMainScript(BaseException):
 
 
 def running_main_script():
-    return _main["running"]
+    return _running_main_script
 
 
-def _ensure_main():
-    """Runs the caller's ``__main__`` script once, as ``__mp_main__``, as multiprocessing's
-    spawn does; binds it as both ``__main__`` and ``__mp_main__``."""
-    if _main["loaded"] or (_main["path"] is None and _main["module"] is None):
-        return
-    _main["loaded"] = True
-    import runpy
-    import types
+class _LazyMain(types.ModuleType):
+    """The worker's ``__main__``/``__mp_main__``: runs the caller's script (as multiprocessing's
+    spawn does, under the name ``__mp_main__``) the first time a name in it is looked up,
+    for instance when a pickled call refers to ``__main__.work``."""
 
-    module = types.ModuleType("__mp_main__")
-    sys.modules["__main__"] = sys.modules["__mp_main__"] = module
-    _main["running"] = True
+    def __init__(self, path, module_name):
+        super().__init__("__mp_main__")
+        self.__dict__["_pergil_source"] = (path, module_name)
+        if path is not None:
+            self.__file__ = path
+
+    def __getattr__(self, name):
+        source = self.__dict__.pop("_pergil_source", None)
+        if source is None or name.startswith("__"):
+            raise AttributeError(
+                f"the caller's __main__ script, re-run in the worker as __mp_main__, defines no "
+                f"{name!r}: is it defined under `if __name__ == '__main__':` or after the pool "
+                f"is created?")
+        _run_main_script(self, *source)
+        return getattr(self, name)
+
+
+def _run_main_script(module, path, module_name):
+    global _running_main_script
+    _running_main_script = True
     try:
-        if _main["module"] is not None:
-            namespace = runpy.run_module(_main["module"], run_name="__mp_main__", alter_sys=False)
+        if module_name is not None:
+            import runpy
+
+            namespace = runpy.run_module(module_name, run_name="__mp_main__", alter_sys=False)
             module.__dict__.update(namespace)
         else:
-            module.__file__ = _main["path"]
-            with open(_main["path"], "rb") as source:
-                code = compile(source.read(), _main["path"], "exec")
+            with open(path, "rb") as source:
+                code = compile(source.read(), path, "exec")
             exec(code, module.__dict__)
     except StopMainScript:
         pass  # the script reached its pool: what it defined so far is kept
     finally:
-        _main["running"] = False
-
-
-_wire.Unpickler.find_main = staticmethod(_ensure_main)
+        _running_main_script = False
 
 
 def setup(blob):
@@ -62,10 +74,11 @@ def setup(blob):
         import pickle
 
         main_path, main_module, initializer = pickle.loads(blob)
-        _main["path"], _main["module"] = main_path, main_module
+        if main_path is not None or main_module is not None:
+            sys.modules["__main__"] = sys.modules["__mp_main__"] = _LazyMain(main_path, main_module)
         if initializer is not None:
-            function, args = _wire.loads(*initializer)
-            function(*args)
+            function, args, kwargs = _wire.loads(*initializer)
+            function(*args, **kwargs)
     except BaseException as error:  # noqa: BLE001 - reported to the caller as a broken pool
         text = "".join(traceback.format_exception(error))
         return f"the initializer failed in a worker:\n{text}"
@@ -84,7 +97,7 @@ def run(stream, buffers):
     finally:
         _flush_std_streams()
     try:
-        return (True, *_wire.dumps(result))
+        return (True, *_wire.dumps_result(result))
     except Exception as error:  # noqa: BLE001
         problem = TypeError(f"cannot send the result of type {type(result).__qualname__} "
                             f"back from the worker: {error}")

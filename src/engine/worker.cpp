@@ -113,13 +113,13 @@ void Worker::run_job(const std::shared_ptr<Job>& job) {
   if (!job->transition(JobState::kPending, JobState::kRunning)) return;  // cancelled in queue
   job->worker_index_.store(static_cast<int>(context_.index_), std::memory_order_release);
   pool_.set_running(context_.index_, job);
-  // Drop an interrupt that reached us after our previous job ended.
-  PyThreadState_SetAsyncExc(thread_ident_, nullptr);
   current_job_.store(job->id(), std::memory_order_release);
   if (job->timeout > 0) pool_.watch_deadline(job);
   job->run(context_);
   current_job_.store(0, std::memory_order_release);
-  PyThreadState_SetAsyncExc(thread_ident_, nullptr);
+  // An interrupt that arrived after the job's last bytecode must not hit the next job.
+  if (interrupt_sent_.exchange(false, std::memory_order_acq_rel))
+    PyThreadState_SetAsyncExc(thread_ident_, nullptr);
   if (PyErr_Occurred()) PyErr_Clear();  // a job must leave none; never let one leak onward
   job->transition(JobState::kRunning, JobState::kDone);
   pool_.set_running(context_.index_, nullptr);
@@ -132,7 +132,9 @@ bool Worker::interrupt(uint64_t job_id) {
   // Checked under the worker's GIL: the worker changes current_job_ only while holding it.
   if (current_job_.load(std::memory_order_acquire) != job_id) return false;
   PyObject* type = context_.interrupt_type();
-  return PyThreadState_SetAsyncExc(thread_ident_, type) == 1;
+  if (PyThreadState_SetAsyncExc(thread_ident_, type) != 1) return false;
+  interrupt_sent_.store(true, std::memory_order_release);
+  return true;
 }
 
 void Worker::release_cache() { context_.cache_.clear(); }

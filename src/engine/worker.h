@@ -65,6 +65,9 @@ class Worker {
   WorkerContext context_;
   std::thread thread_;
   std::atomic<uint64_t> current_job_{0};
+  // Set (under this worker's GIL) when an interrupt was delivered: only then does the worker
+  // pay for clearing it, since PyThreadState_SetAsyncExc takes the runtime-wide HEAD_LOCK.
+  std::atomic<bool> interrupt_sent_{false};
 
   // Guards attaching other threads to this interpreter against its end.
   std::mutex attach_mutex_;

@@ -66,6 +66,7 @@ std::string describe_raised_exception() {
 namespace {
 
 int worker_module_key;
+int run_function_key;
 int core_module_key;
 
 // Turns a stream or buffer object made by the worker's pickler into a Buffer.
@@ -107,11 +108,25 @@ PyObject* worker_module(detail::WorkerContext& worker) {
   return module.get();
 }
 
+namespace {
+
+// pergil._worker.run of this worker, looked up once per interpreter.
+PyObject* run_function(detail::WorkerContext& worker) {
+  Ref& run = worker.cached(&run_function_key);
+  if (!run) {
+    PyObject* module = worker_module(worker);
+    if (module != nullptr) run = Ref::steal(PyObject_GetAttrString(module, "run"));
+  }
+  return run.get();
+}
+
+}  // namespace
+
 void PickledCallJob::run(detail::WorkerContext& worker) {
   Completion completion;
   completion.id = id();
-  PyObject* module = worker_module(worker);
-  PyTypeObject* buffer_type = module ? worker_shared_buffer_type(worker) : nullptr;
+  PyObject* run = run_function(worker);
+  PyTypeObject* buffer_type = run ? worker_shared_buffer_type(worker) : nullptr;
   Ref result;
   if (buffer_type != nullptr) {
     Ref stream = Ref::steal(as_python(buffer_type, call_.stream, /*small_as_bytes=*/true));
@@ -121,8 +136,7 @@ void PickledCallJob::run(detail::WorkerContext& worker) {
       if (!item || PyList_Append(buffers.get(), item.get()) != 0) break;
     }
     if (stream && buffers && !PyErr_Occurred())
-      result = Ref::steal(
-          PyObject_CallMethod(module, "run", "OO", stream.get(), buffers.get()));
+      result = Ref::steal(PyObject_CallFunctionObjArgs(run, stream.get(), buffers.get(), nullptr));
   }
   call_ = Payload{};  // the worker's own views keep whatever argument memory they still use
   if (result && collect_result(worker, result.get(), &completion)) {
