@@ -78,47 +78,56 @@ def take_built(kind):
 # ---- the executors under test ----
 
 def executor_factory(name):
-    """(factory(workers) -> Executor or None, label, None), or (None, label, reason) when the
-    executor cannot run here. Imports happen here, before any timing starts."""
+    """(factory(workers) -> Executor or None for serial, None), or (None, the reason it cannot
+    run here). Does the executor's imports: the cold start times them apart."""
     if name == "serial":
-        return (lambda workers: None), "direct calls in the caller", None
+        return (lambda workers: None), None
     if name == "thread":
         from concurrent.futures import ThreadPoolExecutor
 
-        return ThreadPoolExecutor, "concurrent.futures.ThreadPoolExecutor", None
+        return ThreadPoolExecutor, None
     if name.startswith("process-"):
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        method = name.split("-", 1)[1]
-        context = multiprocessing.get_context(method)
-        label = f"concurrent.futures.ProcessPoolExecutor ({method})"
-        return (lambda workers: ProcessPoolExecutor(workers, mp_context=context)), label, None
+        context = multiprocessing.get_context(name.split("-", 1)[1])
+        return (lambda workers: ProcessPoolExecutor(workers, mp_context=context)), None
     if name == "interpreters":
-        return _interpreter_pool_factory()
+        try:
+            from concurrent.futures import InterpreterPoolExecutor  # CPython 3.14+
+        except ImportError:
+            try:
+                from interpreters_backport.concurrent.futures import InterpreterPoolExecutor
+            except ImportError as error:
+                return None, f"interpreters-pep-734 is not installed ({error})"
+        return InterpreterPoolExecutor, None
     if name == "pergil":
         import pergil
 
-        return pergil.InterpreterPoolExecutor, f"pergil {pergil.__version__}", None
+        return pergil.InterpreterPoolExecutor, None
     raise ValueError(f"unknown executor {name!r}; choose from {', '.join(EXECUTORS)}")
 
 
-def _interpreter_pool_factory():
-    """CPython 3.14's InterpreterPoolExecutor, else the interpreters-pep-734 backport."""
-    try:
-        from concurrent.futures import InterpreterPoolExecutor
-
-        return InterpreterPoolExecutor, "concurrent.futures.InterpreterPoolExecutor", None
-    except ImportError:
-        pass
-    try:
-        from interpreters_backport.concurrent.futures import InterpreterPoolExecutor
-    except ImportError as error:
-        return None, "InterpreterPoolExecutor", f"interpreters-pep-734 not installed ({error})"
+def executor_label(name):
+    """What the executor is, with versions, for the report's header."""
     from importlib import metadata
 
-    version = metadata.version("interpreters-pep-734")
-    return InterpreterPoolExecutor, f"InterpreterPoolExecutor (interpreters-pep-734 {version})", None
+    if name.startswith("process-"):
+        return f"concurrent.futures.ProcessPoolExecutor ({name.split('-', 1)[1]})"
+    if name == "interpreters":
+        if sys.version_info >= (3, 14):
+            return "concurrent.futures.InterpreterPoolExecutor"
+        try:
+            version = metadata.version("interpreters-pep-734")
+        except metadata.PackageNotFoundError:
+            return "InterpreterPoolExecutor backport: not installed (pip install interpreters-pep-734)"
+        return f"InterpreterPoolExecutor backport (interpreters-pep-734 {version})"
+    if name == "pergil":
+        import pergil
+
+        return f"pergil.InterpreterPoolExecutor ({pergil.__version__})"
+    return {"serial": "direct calls in the caller",
+            "thread": "concurrent.futures.ThreadPoolExecutor"}[name]
 
 
 # ---- memory of the process tree (Linux /proc; None elsewhere) ----
@@ -304,11 +313,13 @@ def _cold_start(factory, workers):
 def measure_one(executor, workload, workers, quick):
     """Runs one executor x workload in this (fresh) process; returns the record sent back."""
     sizes = QUICK_SIZES if quick else FULL_SIZES
-    factory, _, reason = executor_factory(executor)
+    start = time.perf_counter()
+    factory, reason = executor_factory(executor)
+    imports = time.perf_counter() - start
     if factory is None:
         return {"status": "n/a", "reason": reason}
     if workload == "cold-start":
-        return {"status": "ok", **_cold_start(factory, workers)}
+        return {"status": "ok", "imports": imports, **_cold_start(factory, workers)}
     timer = WORKLOADS[workload][1]
     tree = ProcessTree()
     pool = factory(workers)
@@ -408,7 +419,7 @@ def run(workers=2, rounds=5, quick=False, executors=EXECUTORS, workloads=tuple(W
                 if log is not None:
                     log(f"round {round_index + 1}/{rounds} {workload:17} {executor:13} "
                         f"{record['status']} {record.get('seconds', record.get('reason', ''))}")
-    labels = {name: executor_factory(name)[1] for name in executors}
+    labels = {name: executor_label(name) for name in executors}
     machine = {"nproc": os.cpu_count(), "python": platform.python_version(),
                "implementation": platform.python_implementation(),
                "platform": platform.platform(terse=True), "loadavg": load_at_start,

@@ -9,6 +9,7 @@ from pergil._bench import EXECUTORS, WORKLOADS, run
 
 SUMMARY_ROWS = (  # (workload, what the row shows, how a cell is written)
     ("cold-start", "pool of {workers} constructed, first result", "value"),
+    ("cold-start", "the same, with the executor's imports", "imports"),
     ("tiny-submit", "tiny task, submit + result (pipelined)", "value"),
     ("tiny-map", "tiny task, map", "value"),
     ("cpu-fib", "{fib_tasks} x fib({fib}), speed-up over serial", "ratio"),
@@ -74,6 +75,10 @@ def _fmt(value):
     return f"{value:.3g}"
 
 
+def _median_ms(results, executor, workload, key):
+    return _median([v * 1e3 for v in _samples(results, executor, workload, key) if v is not None])
+
+
 def _median_value(results, executor, workload):
     return _median([_scaled(results, workload, s) for s in
                     _samples(results, executor, workload, "seconds")])
@@ -93,7 +98,7 @@ def workload_table(results, workload):
     """One workload: median, min-max, ratio and memory (or shutdown time) per executor."""
     title, _, unit, mode = WORKLOADS[workload]
     ratio_name = {"speed-up": "speed-up", "serial": "x serial"}.get(mode, f"x {mode}")
-    tail_name = "incl. shutdown" if workload == "cold-start" else "peak MiB   +MiB"
+    tail_name = "+shutdown  imports" if workload == "cold-start" else "peak MiB   +MiB"
     if workload.startswith(("result-", "arg-")):
         tail_name += "  cross ms"
     lines = [f"{title.format(**_sizes(results))}  [{unit}]",
@@ -107,8 +112,8 @@ def workload_table(results, workload):
             continue
         ratio_text = _fmt_ratio(_ratio(results, executor, workload))
         if workload == "cold-start":
-            tail = _fmt(_median([v * 1e3 for v in _samples(results, executor, workload,
-                                                           "with_shutdown")]))
+            tail = "".join(f"{_fmt(_median_ms(results, executor, workload, key)):>9}"
+                           for key in ("with_shutdown", "imports"))
         else:
             tail = (f"{_fmt(_median(_samples(results, executor, workload, 'peak_mib'))):>8}"
                     f"  {_fmt(_median(_samples(results, executor, workload, 'delta_mib'))):>5}")
@@ -148,6 +153,11 @@ def _summary_cell(results, executor, workload, kind):
         return text + ("" if delta is None else f", +{delta:.0f}")
     if kind == "ratio":
         return _fmt_ratio(_ratio(results, executor, workload)) + mark
+    if kind == "imports":
+        pairs = zip(_samples(results, executor, workload, "imports"),
+                    _samples(results, executor, workload, "seconds"))
+        total = _median([(i + s) * 1e3 for i, s in pairs if i is not None])
+        return "-" if total is None else f"{_fmt(total)} ms{mark}"
     if kind == "cross":
         cross = _median(_samples(results, executor, workload, "cross_seconds"))
         return "error" if cross is None else f"{_fmt(cross * 1e3)} ms{mark}"
@@ -214,6 +224,11 @@ def _header(results):
              f"{machine['implementation']} {machine['python']}, "
              f"load average {_fmt(machine['loadavg'])} at start, "
              f"{_fmt(machine.get('loadavg_end'))} at end"]
+    start, end, cpus = machine["loadavg"], machine.get("loadavg_end"), machine["nproc"] or 1
+    if (start or 0) > cpus / 2 or (end or 0) > cpus * 1.5:
+        lines.append(f"WARNING: the machine was busy (load average {_fmt(start)} -> {_fmt(end)} "
+                     f"on {cpus} CPUs): parallel speed-ups and times are depressed by other "
+                     "work; rerun on an idle machine before publishing these figures")
     lines += [f"  {name:14}{label}" for name, label in results["labels"].items()]
     lines.append("ratios: median over rounds of the figure over the reference's in the same "
                  "round. peak MiB: high-water RSS of the cell's process tree during the timed "
