@@ -6,6 +6,9 @@ never wall-clock assertions: the tests prove behaviour, not speed.
 """
 
 import array
+import collections
+import dataclasses
+import enum
 import os
 import sys
 import threading
@@ -222,6 +225,19 @@ def make_counter():
 
 
 # --- data -------------------------------------------------------------------------------------
+
+
+class Color(enum.Enum):
+    RED = 1
+
+
+@dataclasses.dataclass
+class Record:
+    name: str
+    values: list
+
+
+Pair = collections.namedtuple("Pair", "left right")
 
 
 def pattern(size, seed=0):
