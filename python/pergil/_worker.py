@@ -4,9 +4,7 @@ Imported once per worker by the engine. Everything here runs inside an own-GIL
 sub-interpreter; nothing here is shared with the main interpreter but bytes.
 """
 
-import re
 import sys
-import traceback
 import types
 
 from pergil import _wire
@@ -14,7 +12,8 @@ from pergil import _wire
 # Set by the engine before setup(): the exception it raises asynchronously to stop a task.
 TaskInterrupted = None
 
-_REFUSED = re.compile(r"module (\S+) does not support loading in subinterpreters")
+# re and traceback load only on the error path: they are most of a worker's start-up imports.
+_REFUSED = r"module (\S+) does not support loading in subinterpreters"
 _running_main_script = False
 
 
@@ -80,6 +79,8 @@ def setup(blob):
             function, args, kwargs = _wire.loads(*initializer)
             function(*args, **kwargs)
     except BaseException as error:  # noqa: BLE001 - reported to the caller as a broken pool
+        import traceback
+
         text = "".join(traceback.format_exception(error))
         return f"the initializer failed in a worker:\n{text}"
     return None
@@ -120,9 +121,11 @@ def _flush_std_streams():
 
 def _explain_refused_import(error):
     """Rewrites CPython's refusal of a non-isolated extension module into a clear ImportError."""
+    import re
+
     seen = error
     while seen is not None:
-        match = _REFUSED.search(str(seen)) if isinstance(seen, ImportError) else None
+        match = re.search(_REFUSED, str(seen)) if isinstance(seen, ImportError) else None
         if match:
             name = match.group(1)
             top = name.split(".")[0]
@@ -139,6 +142,8 @@ def _explain_refused_import(error):
 
 def dump_exception(error):
     """(stream, buffers) of (exception or None, type name, message, formatted traceback)."""
+    import traceback
+
     text = "".join(traceback.format_exception(error))
     replacement = _explain_refused_import(error) if isinstance(error, ImportError) else None
     if replacement is not None:
