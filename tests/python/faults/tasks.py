@@ -110,7 +110,7 @@ def write_streams(tag, lines):
     for i in range(lines):
         print(f"{tag}:out:{i}")
         sys.stderr.write(f"{tag}:err:{i}\n")
-    sys.stdout.write(f"{tag}:out:no-newline")
+    sys.stdout.write(f"{tag}:out:last")  # no newline: flushed at the task's end
     return tag
 
 
