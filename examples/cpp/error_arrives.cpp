@@ -21,8 +21,8 @@ int main(int argc, char** argv) {
               << "  message: " << e.message() << "\n"
               << "  traceback from the worker:\n"
               << e.traceback();
-    bool expected = e.type_name() == "ValueError" &&
-                    e.traceback().find("in _age") != std::string::npos;
+    bool expected =
+        e.type_name() == "ValueError" && e.traceback().find("in _age") != std::string::npos;
     return expected ? 0 : 1;
   }
   std::cout << "no error arrived\n";

@@ -35,12 +35,11 @@ class PERGIL_API Value {
   Value(bool b) noexcept;
   // Any integer type but bool and the character types. Throws std::out_of_range for an
   // unsigned value above INT64_MAX.
-  template <class T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool> &&
-                                          !std::is_same_v<T, char> &&
-                                          !std::is_same_v<T, wchar_t> &&
-                                          !std::is_same_v<T, char16_t> &&
-                                          !std::is_same_v<T, char32_t>,
-                                      int> = 0>
+  template <class T,
+            std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool> &&
+                                 !std::is_same_v<T, char> && !std::is_same_v<T, wchar_t> &&
+                                 !std::is_same_v<T, char16_t> && !std::is_same_v<T, char32_t>,
+                             int> = 0>
   Value(T i) : Value(checked_int(i), IntTag{}) {}
   Value(double d) noexcept;
   Value(const char* s);

@@ -20,8 +20,8 @@ PyObject* resolve(WorkerContext& worker, const Target& target) {
   Ref& table = worker.cached(&resolved_targets_key);
   if (!table) table = Ref::steal(PyDict_New());
   if (!table) return nullptr;
-  Ref key = Ref::steal(PyUnicode_FromStringAndSize(target.text.data(),
-                                                   static_cast<Py_ssize_t>(target.text.size())));
+  Ref key = Ref::steal(
+      PyUnicode_FromStringAndSize(target.text.data(), static_cast<Py_ssize_t>(target.text.size())));
   if (!key) return nullptr;
   PyObject* hit = PyDict_GetItemWithError(table.get(), key.get());  // borrowed
   if (hit != nullptr) return Py_NewRef(hit);
@@ -95,8 +95,8 @@ Result call_target(WorkerContext& worker, const Target& target, const std::vecto
   try {
     Ref function = Ref::steal(resolve(worker, target));
     Ref arguments = function ? Ref::steal(to_python_args(args)) : Ref();
-    Ref returned = arguments ? Ref::steal(PyObject_Call(function.get(), arguments.get(), nullptr))
-                             : Ref();
+    Ref returned =
+        arguments ? Ref::steal(PyObject_Call(function.get(), arguments.get(), nullptr)) : Ref();
     Value result;
     if (returned && (!convert_result || from_python(returned.get(), &result, "result")))
       return Result::success(std::move(result));

@@ -41,8 +41,7 @@ PyObject* to_str(const std::string& text, const Path& path) {
   if (s == nullptr && PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) {
     PyErr_Clear();
     PyErr_Format(PyExc_ValueError,
-                 "%s: string is not valid UTF-8 (binary data goes in pergil::Bytes)",
-                 path.c_str());
+                 "%s: string is not valid UTF-8 (binary data goes in pergil::Bytes)", path.c_str());
   }
   return s;
 }
@@ -78,18 +77,25 @@ PyObject* map_to(const Value::Map& items, Path& path, int depth) {
 PyObject* convert_to(const Value& v, Path& path, int depth) {
   if (depth > kMaxNesting) return too_deep(path);
   switch (v.type()) {
-    case Value::Type::kNone: Py_RETURN_NONE;
-    case Value::Type::kBool: return PyBool_FromLong(v.as_bool());
-    case Value::Type::kInt: return PyLong_FromLongLong(v.as_int());
-    case Value::Type::kDouble: return PyFloat_FromDouble(v.as_double());
-    case Value::Type::kString: return to_str(v.as_string(), path);
+    case Value::Type::kNone:
+      Py_RETURN_NONE;
+    case Value::Type::kBool:
+      return PyBool_FromLong(v.as_bool());
+    case Value::Type::kInt:
+      return PyLong_FromLongLong(v.as_int());
+    case Value::Type::kDouble:
+      return PyFloat_FromDouble(v.as_double());
+    case Value::Type::kString:
+      return to_str(v.as_string(), path);
     case Value::Type::kBytes: {
       const Bytes& b = v.as_bytes();
       return PyBytes_FromStringAndSize(reinterpret_cast<const char*>(b.data()),
                                        static_cast<Py_ssize_t>(b.size()));
     }
-    case Value::Type::kList: return list_to(v.as_list(), path, depth);
-    case Value::Type::kMap: return map_to(v.as_map(), path, depth);
+    case Value::Type::kList:
+      return list_to(v.as_list(), path, depth);
+    case Value::Type::kMap:
+      return map_to(v.as_map(), path, depth);
   }
   PyErr_SetString(PyExc_SystemError, "pergil::Value of an unknown type");
   return nullptr;
@@ -119,8 +125,8 @@ class FromPython {
     } else if (PyBytes_Check(obj)) {
       *out = Value::bytes(PyBytes_AS_STRING(obj), static_cast<size_t>(PyBytes_GET_SIZE(obj)));
     } else if (PyByteArray_Check(obj)) {
-      *out = Value::bytes(PyByteArray_AS_STRING(obj),
-                          static_cast<size_t>(PyByteArray_GET_SIZE(obj)));
+      *out =
+          Value::bytes(PyByteArray_AS_STRING(obj), static_cast<size_t>(PyByteArray_GET_SIZE(obj)));
     } else if (PyList_Check(obj) || PyTuple_Check(obj)) {
       return sequence(obj, out, depth);
     } else if (PyDict_Check(obj)) {
@@ -239,7 +245,8 @@ bool from_python(PyObject* obj, Value* out, const char* root) {
 std::string type_full_name(PyTypeObject* type) {
   Ref module = Ref::steal(PyObject_GetAttrString(reinterpret_cast<PyObject*>(type), "__module__"));
   Ref qualname = Ref::steal(PyType_GetQualName(type));
-  const char* m = module && PyUnicode_Check(module.get()) ? PyUnicode_AsUTF8(module.get()) : nullptr;
+  const char* m =
+      module && PyUnicode_Check(module.get()) ? PyUnicode_AsUTF8(module.get()) : nullptr;
   const char* q = qualname ? PyUnicode_AsUTF8(qualname.get()) : nullptr;
   PyErr_Clear();
   if (q == nullptr) return type->tp_name;

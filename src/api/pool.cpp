@@ -74,9 +74,8 @@ std::vector<std::string> main_sys_path() {
 
 detail::PoolOptions engine_options(PoolOptions options) {
   detail::PoolOptions engine;
-  engine.workers = options.workers != 0
-                       ? options.workers
-                       : std::max<size_t>(1, std::thread::hardware_concurrency());
+  engine.workers = options.workers != 0 ? options.workers
+                                        : std::max<size_t>(1, std::thread::hardware_concurrency());
   engine.sys_path = std::move(options.sys_path);
   for (std::string& entry : main_sys_path()) engine.sys_path.push_back(std::move(entry));
   if (!options.initializer.empty()) {
@@ -136,8 +135,8 @@ size_t Pool::size() const { return engine().size(); }
 std::shared_ptr<detail::Job> Pool::enqueue(std::string_view target, std::vector<Value> args,
                                            std::function<void(Result)> on_done) {
   detail::WorkerPool& pool = engine();
-  auto job = std::make_shared<detail::ValueCallJob>(detail::parse_target(target),
-                                                    std::move(args), std::move(on_done));
+  auto job = std::make_shared<detail::ValueCallJob>(detail::parse_target(target), std::move(args),
+                                                    std::move(on_done));
   try {
     pool.submit(job);
   } catch (const std::runtime_error&) {

@@ -122,10 +122,14 @@ const Value& Value::at(const std::string& key) const { return as_map().at(key); 
 
 size_t Value::size() const {
   switch (type()) {
-    case Type::kString: return as_string().size();
-    case Type::kBytes: return as_bytes().size();
-    case Type::kList: return as_list().size();
-    case Type::kMap: return as_map().size();
+    case Type::kString:
+      return as_string().size();
+    case Type::kBytes:
+      return as_bytes().size();
+    case Type::kList:
+      return as_list().size();
+    case Type::kMap:
+      return as_map().size();
     default:
       throw ValueTypeError(std::string("pergil::Value: size() of ") + type_name() +
                            ", which has none");
@@ -151,11 +155,21 @@ void append_quoted(std::string& out, std::string_view text, bool is_bytes) {
   for (char ch : text) {
     auto c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\'': out += "\\'"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\'':
+        out += "\\'";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20 || c == 0x7f || (is_bytes && c >= 0x80))
           append_hex_escape(out, c);
@@ -184,11 +198,21 @@ void append_double(std::string& out, double d) {
 
 void append_text(std::string& out, const Value& v) {
   switch (v.type()) {
-    case Value::Type::kNone: out += "None"; break;
-    case Value::Type::kBool: out += v.as_bool() ? "True" : "False"; break;
-    case Value::Type::kInt: out += std::to_string(v.as_int()); break;
-    case Value::Type::kDouble: append_double(out, v.as_double()); break;
-    case Value::Type::kString: append_quoted(out, v.as_string(), false); break;
+    case Value::Type::kNone:
+      out += "None";
+      break;
+    case Value::Type::kBool:
+      out += v.as_bool() ? "True" : "False";
+      break;
+    case Value::Type::kInt:
+      out += std::to_string(v.as_int());
+      break;
+    case Value::Type::kDouble:
+      append_double(out, v.as_double());
+      break;
+    case Value::Type::kString:
+      append_quoted(out, v.as_string(), false);
+      break;
     case Value::Type::kBytes: {
       const Bytes& b = v.as_bytes();
       append_quoted(out, {reinterpret_cast<const char*>(b.data()), b.size()}, true);
@@ -229,8 +253,6 @@ std::string Value::to_string() const {
   return out;
 }
 
-std::ostream& operator<<(std::ostream& out, const Value& value) {
-  return out << value.to_string();
-}
+std::ostream& operator<<(std::ostream& out, const Value& value) { return out << value.to_string(); }
 
 }  // namespace pergil

@@ -105,8 +105,13 @@ def initialize(value):
     _initialized_with = value
 
 
-def initialized_with():
+def initialized_with(_ignored=None):
     return _initialized_with
+
+
+def initialized_at_gate(path):
+    """[interpreter id, what the initializer set], once held at the gate `path`."""
+    return [arrive_and_wait(path), _initialized_with]
 
 
 def failing_initializer():

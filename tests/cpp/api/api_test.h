@@ -2,6 +2,7 @@
 #pragma once
 
 #include <pergil/pergil.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -9,8 +10,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <unistd.h>
 
 namespace api_test {
 

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <set>
 #include <string>
 
 #include "api_test.h"
@@ -112,13 +113,27 @@ TEST_P(ErrorTest, workers_keep_working_after_errors) {
 INSTANTIATE_TEST_SUITE_P(Workers, ErrorTest, ::testing::Values(1, 2, 4));
 
 TEST(initializer_test, runs_in_every_worker_with_its_arguments) {
-  pergil::PoolOptions o = api_test::options(2);
-  o.initializer = "api_helpers:initialize";
-  o.initializer_args = {Value::map({{"ready", true}})};
-  pergil::Pool pool(api_test::runtime(), o);
-  std::vector<Value> inputs(10);
-  for (const Value& seen : pool.map("api_helpers:initialized_with", inputs))
-    EXPECT_EQ(seen, Value::map({{"ready", true}}));
+  for (size_t workers : {1, 2, 4}) {
+    pergil::PoolOptions o = api_test::options(workers);
+    o.initializer = "api_helpers:initialize";
+    o.initializer_args = {Value::map({{"ready", true}})};
+    pergil::Pool pool(api_test::runtime(), o);
+    api_test::Gate gate;
+    std::vector<std::future<Value>> held;  // one per worker, all at the gate at once
+    for (size_t i = 0; i < workers; ++i)
+      held.push_back(pool.submit("api_helpers:initialized_at_gate", {gate.path()}));
+    gate.wait_for_arrivals(workers);
+    gate.open();
+    std::set<int64_t> interpreters;
+    for (auto& f : held) {
+      Value seen = f.get();
+      interpreters.insert(seen.at(0).as_int());
+      EXPECT_EQ(seen.at(1), Value::map({{"ready", true}}));
+    }
+    EXPECT_EQ(interpreters.size(), workers);
+    for (const Value& seen : pool.map("api_helpers:initialized_with", std::vector<Value>(8)))
+      EXPECT_EQ(seen, Value::map({{"ready", true}}));
+  }
 }
 
 TEST(initializer_test, failing_initializer_breaks_the_pool) {

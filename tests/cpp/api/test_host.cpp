@@ -104,8 +104,8 @@ TEST_P(HostTest, caller_may_hold_the_main_gil) {
 TEST_P(HostTest, workers_start_from_mains_sys_path) {
   {
     MainGil gil;
-    std::string code = std::string("import sys\nsys.path.insert(0, r'") + PERGIL_TEST_PYTHON_DIR +
-                       "')\n";
+    std::string code =
+        std::string("import sys\nsys.path.insert(0, r'") + PERGIL_TEST_PYTHON_DIR + "')\n";
     ASSERT_EQ(PyRun_SimpleString(code.c_str()), 0);
   }
   pergil::PoolOptions o = options();

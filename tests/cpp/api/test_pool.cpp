@@ -196,7 +196,8 @@ TEST_P(PoolTest, shutdown_cancelling_pending_work) {
 TEST_P(PoolTest, shutdown_interrupting_running_work) {
   pergil::Pool pool(api_test::runtime(), options());
   std::vector<std::future<Value>> spinning;
-  for (size_t i = 0; i < workers(); ++i) spinning.push_back(pool.submit("api_helpers:spin_forever"));
+  for (size_t i = 0; i < workers(); ++i)
+    spinning.push_back(pool.submit("api_helpers:spin_forever"));
   auto queued = pool.submit("api_helpers:spin_forever");
   pool.shutdown(/*wait=*/true, /*cancel_pending=*/true, /*interrupt_running=*/true);
   // Whichever spin calls had started were interrupted; the others never ran.
@@ -244,7 +245,8 @@ TEST_P(PoolTest, destructor_waits_for_queued_calls) {
   std::vector<std::future<Value>> futures;
   {
     pergil::Pool pool(api_test::runtime(), options());
-    for (int i = 0; i < 40; ++i) futures.push_back(pool.submit("api_helpers:sleep_then", {0.001, i}));
+    for (int i = 0; i < 40; ++i)
+      futures.push_back(pool.submit("api_helpers:sleep_then", {0.001, i}));
   }
   for (int i = 0; i < 40; ++i) EXPECT_EQ(futures[i].get(), Value(i));
 }

@@ -1,13 +1,12 @@
 // test_value.cpp: pergil::Value on its own: construction, access, equality, copies, text.
 #include <gtest/gtest.h>
+#include <pergil/errors.h>
 #include <pergil/value.h>
 
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <sstream>
-
-#include <pergil/errors.h>
 
 using pergil::Bytes;
 using pergil::Value;
