@@ -1,0 +1,1 @@
+"""pkgmain: a package whose modules are run with ``python -m``."""
