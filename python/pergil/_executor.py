@@ -15,6 +15,10 @@ _OK, _RAISED, _CANCELLED, _TIMED_OUT, _FAILED, _SHUTDOWN, _BROKEN = range(7)
 _TOO_LATE = 2  # Task.cancel(): the task already finished
 
 _live_executors = weakref.WeakSet()
+# Every pool whose workers may still run, held until they end, so that interpreter exit can end
+# them first (a sub-interpreter alive at Py_FinalizeEx aborts 3.12): also dropped executors'.
+_live_deliveries = set()
+_fork_generation = 0  # os.fork() children since import: pools do not survive a fork
 
 
 def _usable_cpu_count():
@@ -136,6 +140,7 @@ class _Delivery:
         self.lock = threading.Lock()
         self.futures = {}
         self.thread = threading.Thread(target=self._loop, name="pergil-delivery", daemon=True)
+        _live_deliveries.add(self)
         self.thread.start()
 
     def _loop(self):
@@ -144,6 +149,8 @@ class _Delivery:
         except BaseException as problem:  # noqa: BLE001 - never leave a future waiting forever
             self._fail_all(f"pergil's delivery thread failed: {problem!r}")
             raise
+        finally:
+            _live_deliveries.discard(self)
         self._fail_all("the pool ended without running it")
 
     def _fail_all(self, reason):
@@ -209,6 +216,7 @@ class InterpreterPoolExecutor(Executor):
         self._delivery = _Delivery(self._pool)
         self._shutdown_lock = threading.Lock()
         self._shutdown = False
+        self._generation = _fork_generation
         _live_executors.add(self)
 
     @property
@@ -256,13 +264,13 @@ class InterpreterPoolExecutor(Executor):
         return future
 
     def _check_open(self):
-        if self._pool.broken is not None:
+        if self._generation != _fork_generation or self._pool.broken is not None:
             raise BrokenInterpreterPool(self._pool.broken)
         if self._shutdown:
             raise RuntimeError("cannot schedule new futures after shutdown")
 
     def _raise_closed(self, error):
-        if self._pool.broken is not None:
+        if self._generation != _fork_generation or self._pool.broken is not None:
             raise BrokenInterpreterPool(self._pool.broken) from None
         raise RuntimeError("cannot schedule new futures after shutdown") from error
 
@@ -284,6 +292,8 @@ class InterpreterPoolExecutor(Executor):
         worker interpreter has ended. Ctrl-C during the wait interrupts the running tasks."""
         with self._shutdown_lock:
             self._shutdown = True
+        if self._generation != _fork_generation:
+            return  # the parent's pool: nothing of it runs in this process
         self._pool.shutdown(False, cancel_futures, interrupt_running)
         if not wait:
             return
@@ -301,8 +311,8 @@ class InterpreterPoolExecutor(Executor):
 
     def __del__(self):
         pool = getattr(self, "_pool", None)
-        if pool is not None and not self._shutdown:
-            pool.shutdown(False, False, False)
+        if pool is not None and not self._shutdown and self._generation == _fork_generation:
+            pool.shutdown(False, False, False)  # workers finish queued work, then end
 
 
 def _batched(iterable, n):
@@ -327,11 +337,30 @@ def _find_unpicklable(fn, args, kwargs):
 
 
 def _shutdown_all_at_exit():
+    """Ends every pool before the interpreter finalizes: queued work completes, as with
+    ThreadPoolExecutor; Ctrl-C during that wait interrupts the running tasks instead."""
     for executor in list(_live_executors):
-        try:
-            executor.shutdown(wait=True)
-        except KeyboardInterrupt:
-            executor.shutdown(wait=True, cancel_futures=True, interrupt_running=True)
+        executor._shutdown = True
+    deliveries = list(_live_deliveries)
+    for delivery in deliveries:
+        delivery.pool.shutdown(False, False, False)
+    try:
+        for delivery in deliveries:
+            delivery.thread.join()
+    except KeyboardInterrupt:
+        for delivery in deliveries:
+            delivery.pool.shutdown(False, True, True)
+        for delivery in deliveries:
+            delivery.thread.join()
+    for delivery in deliveries:
+        delivery.pool.shutdown(True, False, False)  # joins the ended worker threads
+
+
+def _after_fork_in_child():
+    global _fork_generation
+    _fork_generation += 1
+    _live_deliveries.clear()  # the parent's pools: their C++ state is leaked, never touched
 
 
 threading._register_atexit(_shutdown_all_at_exit)
+os.register_at_fork(after_in_child=_after_fork_in_child)

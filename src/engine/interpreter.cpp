@@ -1,6 +1,7 @@
 // interpreter.cpp: creating and ending own-GIL sub-interpreters.
 #include "interpreter.h"
 
+#include <atomic>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -15,7 +16,11 @@ std::mutex& lifecycle_mutex() {
   static std::mutex m;
   return m;
 }
+
+std::atomic<int> live_interpreters{0};
 }  // namespace
+
+int live_interpreter_count() { return live_interpreters.load(std::memory_order_acquire); }
 
 OwnGilInterpreter::OwnGilInterpreter() {
   PyInterpreterConfig config = {};
@@ -39,11 +44,13 @@ OwnGilInterpreter::OwnGilInterpreter() {
   }
   interp_ = PyThreadState_GetInterpreter(thread_state_);
   thread_ident_ = PyThread_get_thread_ident();
+  live_interpreters.fetch_add(1, std::memory_order_acq_rel);
 }
 
 OwnGilInterpreter::~OwnGilInterpreter() {
   std::lock_guard<std::mutex> lock(lifecycle_mutex());
   Py_EndInterpreter(thread_state_);  // leaves no thread state current and no GIL held
+  live_interpreters.fetch_sub(1, std::memory_order_acq_rel);
 }
 
 }  // namespace pergil::detail

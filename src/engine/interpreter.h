@@ -31,4 +31,7 @@ class OwnGilInterpreter {
   unsigned long thread_ident_ = 0;
 };
 
+// Own-GIL interpreters alive in this process (created and not yet ended), any thread.
+int live_interpreter_count();
+
 }  // namespace pergil::detail

@@ -1,6 +1,14 @@
 // core_module.cpp: pergil._core, multi-phase init, safe to import in own-GIL sub-interpreters.
 #include "core_module.h"
 
+#include "../engine/interpreter.h"
+
+#include <pthread.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <mutex>
+
 namespace pergil::python {
 
 ModuleState* module_state(PyObject* module) {
@@ -8,6 +16,33 @@ ModuleState* module_state(PyObject* module) {
 }
 
 namespace {
+
+std::atomic<uint64_t> generation{0};
+
+}  // namespace
+
+uint64_t fork_generation() { return generation.load(std::memory_order_relaxed); }
+
+namespace {
+
+// Runs in the child of fork(), before CPython's own after-fork code. With an own-GIL
+// interpreter alive, that code aborts the child (CPython gh-101437, open): say why first.
+// Only async-signal-safe calls here.
+void after_fork_in_child() {
+  generation.fetch_add(1, std::memory_order_relaxed);
+  if (detail::live_interpreter_count() == 0) return;
+  static const char message[] =
+      "pergil: this process forked while pergil worker interpreters were alive; CPython "
+      "aborts such a child (gh-101437). Shut pergil pools down before os.fork(), or use the "
+      "'spawn' or 'forkserver' multiprocessing start method.\n";
+  ssize_t ignored = write(STDERR_FILENO, message, sizeof(message) - 1);
+  (void)ignored;
+}
+
+void register_fork_handler() {
+  static std::once_flag once;
+  std::call_once(once, [] { pthread_atfork(nullptr, nullptr, after_fork_in_child); });
+}
 
 PyTypeObject* add_type(PyObject* module, PyType_Spec* spec) {
   PyObject* type = PyType_FromModuleAndSpec(module, spec, nullptr);
@@ -20,6 +55,7 @@ PyTypeObject* add_type(PyObject* module, PyType_Spec* spec) {
 }
 
 int core_exec(PyObject* module) {
+  register_fork_handler();
   ModuleState* state = module_state(module);
   state->shared_buffer_type = add_type(module, &shared_buffer_spec);
   state->pool_type = state->shared_buffer_type ? add_type(module, &pool_spec) : nullptr;

@@ -17,6 +17,13 @@ struct ModuleState {
 
 ModuleState* module_state(PyObject* module);
 
+// Counts the os.fork() children this process descends from, since pergil was loaded. Objects
+// record it when created; in a later generation (a forked child) the process has none of the
+// parent's worker threads and CPython has deleted its sub-interpreters, so the C++ state of
+// inherited pools, tasks and loans is leaked on purpose, never touched: its mutexes may have
+// been held by threads that do not exist in the child.
+uint64_t fork_generation();
+
 // Wraps a Buffer in a read-only pergil._core.SharedBuffer of the current interpreter.
 // The Buffer (and so the memory it reads) lives as long as the returned object.
 PyObject* wrap_buffer(PyTypeObject* shared_buffer_type, detail::Buffer buffer);

@@ -22,6 +22,7 @@ struct PoolObject {
   PyObject_HEAD
   std::unique_ptr<detail::WorkerPool> pool;
   std::shared_ptr<CompletionQueue> completions;
+  uint64_t generation;  // fork_generation() at creation
 };
 
 struct TaskObject {
@@ -31,6 +32,19 @@ struct TaskObject {
 };
 
 PoolObject* as_pool(PyObject* o) { return reinterpret_cast<PoolObject*>(o); }
+
+bool inherited_by_fork(PyObject* self) { return as_pool(self)->generation != fork_generation(); }
+
+// The engine pool behind `self`, or nullptr with RuntimeError set in a forked child.
+detail::WorkerPool* live_pool(PyObject* self) {
+  if (inherited_by_fork(self) || !as_pool(self)->pool) {
+    PyErr_SetString(PyExc_RuntimeError,
+                    "this pergil pool belongs to the parent process: pools do not survive "
+                    "os.fork(); create a new one in the child");
+    return nullptr;
+  }
+  return as_pool(self)->pool.get();
+}
 
 // Runs pergil._worker.setup(blob) in a new worker; any failure marks the pool broken.
 bool setup_worker(detail::WorkerContext& worker, const std::string& blob, std::string* error) {
@@ -82,6 +96,7 @@ PyObject* pool_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
   PoolObject* pool = as_pool(self);
   new (&pool->pool) std::unique_ptr<detail::WorkerPool>();
   new (&pool->completions) std::shared_ptr<CompletionQueue>(completions);
+  pool->generation = fork_generation();
   try {
     ReleasedGil released;  // workers start and may need the import lock while we wait
     pool->pool = std::make_unique<detail::WorkerPool>(std::move(options));
@@ -95,6 +110,10 @@ PyObject* pool_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
 void pool_dealloc(PyObject* self) {
   PyTypeObject* type = Py_TYPE(self);
   PoolObject* pool = as_pool(self);
+  if (inherited_by_fork(self)) {  // leaked: see fork_generation()
+    pool->pool.release();
+    new std::shared_ptr<CompletionQueue>(std::move(pool->completions));
+  }
   if (pool->pool) {
     ReleasedGil released;  // joining workers must not hold the main GIL
     pool->pool.reset();
@@ -115,6 +134,8 @@ PyObject* pool_submit(PyObject* self, PyObject* args) {
   double timeout = 0.0;
   if (!PyArg_ParseTuple(args, "OO!|d", &stream, &PyList_Type, &buffers, &timeout)) return nullptr;
   PoolObject* pool = as_pool(self);
+  detail::WorkerPool* engine = live_pool(self);
+  if (engine == nullptr) return nullptr;
   Payload call;
   if (!take_main(pool, stream, &call.stream)) return nullptr;
   for (Py_ssize_t i = 0; i < PyList_GET_SIZE(buffers); ++i) {
@@ -131,7 +152,7 @@ PyObject* pool_submit(PyObject* self, PyObject* args) {
   new (&t->job) std::shared_ptr<PickledCallJob>(job);
   t->pool = Py_NewRef(self);
   try {
-    pool->pool->submit(job);
+    engine->submit(job);
   } catch (const std::exception& e) {
     Py_DECREF(task);
     return PyErr_Format(PyExc_RuntimeError, "%s", e.what());
@@ -162,6 +183,7 @@ PyObject* completion_tuple(PyTypeObject* buffer_type, Completion& c) {
 PyObject* pool_completions(PyObject* self, PyObject* args) {
   double timeout = -1.0;
   if (!PyArg_ParseTuple(args, "|d", &timeout)) return nullptr;
+  if (inherited_by_fork(self)) Py_RETURN_NONE;
   PoolObject* pool = as_pool(self);
   std::vector<Completion> done;
   bool open;
@@ -185,28 +207,34 @@ PyObject* pool_shutdown(PyObject* self, PyObject* args) {
   int wait = 1, cancel_pending = 0, interrupt = 0;
   if (!PyArg_ParseTuple(args, "|ppp", &wait, &cancel_pending, &interrupt)) return nullptr;
   PoolObject* pool = as_pool(self);
+  detail::WorkerPool* engine = live_pool(self);
+  if (engine == nullptr) return nullptr;
   {
     ReleasedGil released;
-    pool->pool->shutdown(wait, cancel_pending, interrupt);
+    engine->shutdown(wait, cancel_pending, interrupt);
   }
   pool->completions->main_reclaims()->drain();
   Py_RETURN_NONE;
 }
 
 PyObject* pool_interrupt_running(PyObject* self, PyObject*) {
-  PoolObject* pool = as_pool(self);
+  detail::WorkerPool* engine = live_pool(self);
+  if (engine == nullptr) return nullptr;
   {
     ReleasedGil released;
-    pool->pool->interrupt_running();
+    engine->interrupt_running();
   }
   Py_RETURN_NONE;
 }
 
 PyObject* pool_get_size(PyObject* self, void*) {
-  return PyLong_FromSize_t(as_pool(self)->pool->size());
+  detail::WorkerPool* engine = live_pool(self);
+  return engine ? PyLong_FromSize_t(engine->size()) : nullptr;
 }
 
 PyObject* pool_get_broken(PyObject* self, void*) {
+  if (inherited_by_fork(self))
+    return PyUnicode_FromString("this pool belongs to the parent process (os.fork())");
   std::string reason = as_pool(self)->pool->broken_reason();
   if (reason.empty()) Py_RETURN_NONE;
   return PyUnicode_FromStringAndSize(reason.data(), static_cast<Py_ssize_t>(reason.size()));
@@ -240,11 +268,13 @@ TaskObject* as_task(PyObject* o) { return reinterpret_cast<TaskObject*>(o); }
 // cancel() -> 0 cancelled before it ran, 1 interrupt requested, 2 already finished.
 PyObject* task_cancel(PyObject* self, PyObject*) {
   TaskObject* task = as_task(self);
+  detail::WorkerPool* engine = live_pool(task->pool);
+  if (engine == nullptr) return nullptr;
   std::shared_ptr<detail::Job> job = task->job;
   detail::CancelOutcome outcome;
   {
     ReleasedGil released;  // a pending job's discard() takes the completion queue's lock
-    outcome = as_pool(task->pool)->pool->cancel(job);
+    outcome = engine->cancel(job);
   }
   return PyLong_FromLong(static_cast<long>(outcome));
 }
@@ -260,6 +290,8 @@ PyObject* task_get_running(PyObject* self, void*) {
 void task_dealloc(PyObject* self) {
   PyTypeObject* type = Py_TYPE(self);
   TaskObject* task = as_task(self);
+  if (inherited_by_fork(task->pool))
+    new std::shared_ptr<PickledCallJob>(std::move(task->job));  // leaked: see fork_generation()
   task->job.~shared_ptr();
   Py_XDECREF(task->pool);
   type->tp_free(self);

@@ -11,6 +11,7 @@ struct SharedBufferObject {
   PyObject_HEAD
   detail::Buffer buffer;  // keeps the memory alive; may release a loan in another interpreter
   Py_ssize_t exports;
+  uint64_t generation;  // fork_generation() at creation
 };
 
 int shared_buffer_getbuffer(PyObject* self, Py_buffer* view, int flags) {
@@ -35,7 +36,11 @@ PyObject* shared_buffer_nbytes(PyObject* self, void*) {
 
 void shared_buffer_dealloc(PyObject* self) {
   PyTypeObject* type = Py_TYPE(self);
-  reinterpret_cast<SharedBufferObject*>(self)->buffer.~Buffer();
+  auto* obj = reinterpret_cast<SharedBufferObject*>(self);
+  auto& buffer = obj->buffer;
+  if (obj->generation != fork_generation())
+    new detail::Buffer(std::move(buffer));  // leaked: see fork_generation()
+  buffer.~Buffer();
   type->tp_free(self);
   Py_DECREF(type);  // heap type instances own a reference to their type
 }
@@ -70,6 +75,7 @@ PyObject* wrap_buffer(PyTypeObject* type, detail::Buffer buffer) {
   auto* obj = reinterpret_cast<SharedBufferObject*>(self);
   new (&obj->buffer) detail::Buffer(std::move(buffer));
   obj->exports = 0;
+  obj->generation = fork_generation();
   return self;
 }
 
