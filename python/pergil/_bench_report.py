@@ -217,13 +217,13 @@ def _targets(results):
 
 def _header(results):
     machine = results["machine"]
-    lines = [f"pergil executor benchmark: {results['workers']} workers, {results['rounds']} "
-             f"round(s){' (--quick sizes)' if results['quick'] else ''}, interleaved; every "
-             "executor x workload in a fresh subprocess",
-             f"machine: {machine['platform']}, nproc {machine['nproc']}, "
-             f"{machine['implementation']} {machine['python']}, "
-             f"load average {_fmt(machine['loadavg'])} at start, "
-             f"{_fmt(machine.get('loadavg_end'))} at end"]
+    quick = " (--quick sizes)" if results["quick"] else ""
+    title = (f"pergil executor benchmark: {results['workers']} workers, {results['rounds']} "
+             f"round(s){quick}, interleaved; every executor x workload in a fresh subprocess")
+    where = (f"machine: {machine['platform']}, nproc {machine['nproc']}, "
+             f"{machine['implementation']} {machine['python']}, load average "
+             f"{_fmt(machine['loadavg'])} at start, {_fmt(machine.get('loadavg_end'))} at end")
+    lines = [title, where]
     start, end, cpus = machine["loadavg"], machine.get("loadavg_end"), machine["nproc"] or 1
     if (start or 0) > cpus / 2 or (end or 0) > cpus * 1.5:
         lines.append(f"WARNING: the machine was busy (load average {_fmt(start)} -> {_fmt(end)} "
