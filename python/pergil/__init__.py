@@ -10,6 +10,7 @@ _EXPORTS = {
     "InterpreterPoolExecutor": "pergil._executor",
     "BrokenInterpreterPool": "pergil._errors",
     "RemoteError": "pergil._errors",
+    "RemoteTraceback": "pergil._errors",
     "TaskTimeout": "pergil._errors",
 }
 
