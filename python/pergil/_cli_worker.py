@@ -89,7 +89,7 @@ def _call_one(function, star, item):
         else:
             result = function(*item)
     except (Exception, SystemExit) as error:
-        return failure(error)
+        return failure(error, skip_frames=1)
     try:
         return True, json.dumps(result)
     except (TypeError, ValueError) as error:
@@ -98,11 +98,15 @@ def _call_one(function, star, item):
         return failure(problem)
 
 
-def failure(error):
-    """The entry of a failed item: (False, type name, message, formatted traceback)."""
+def failure(error, skip_frames=0):
+    """The entry of a failed item: (False, type name, message, formatted traceback); the
+    traceback leaves out ``skip_frames`` frames of ours at its top."""
     import traceback
 
-    text = "".join(traceback.format_exception(error))
+    tb = error.__traceback__
+    for _ in range(skip_frames):
+        tb = tb.tb_next if tb is not None else None
+    text = "".join(traceback.format_exception(type(error), error, tb))
     return False, _type_name(type(error)), str(error), text
 
 

@@ -9,6 +9,7 @@ bad target or a bad input (nothing ran); 130 interrupted by Ctrl-C; 141 stdout w
 import argparse
 import json
 import os
+import signal
 import sys
 import time
 
@@ -186,6 +187,33 @@ def _stop_executor(executor, mode):
         process.terminate()
 
 
+class DeferredInterrupt:
+    """While a pool runs the tasks, Ctrl-C sets a flag that the waiting loop turns into
+    KeyboardInterrupt at a safe point, never inside an executor's own code: an interrupted
+    ProcessPoolExecutor.submit() can leave a lock held or a child process untracked."""
+
+    def __init__(self, enabled):
+        self.enabled, self.pending = enabled, False
+
+    def __enter__(self):
+        if self.enabled:
+            self.previous = signal.signal(signal.SIGINT, self._note)
+        return self
+
+    def _note(self, signum, frame):
+        self.pending = True
+
+    def check(self):
+        if self.pending:
+            self.pending = False
+            raise KeyboardInterrupt
+
+    def __exit__(self, *exc_info):
+        if self.enabled:  # a second Ctrl-C while stopping raises at once again
+            signal.signal(signal.SIGINT, self.previous)
+        return False
+
+
 def _completed_future(function, *args):
     """serial mode: runs the call now, on this thread, and wraps its outcome in a Future."""
     from concurrent.futures import Future
@@ -211,6 +239,7 @@ class Run:
         self.progress = Progress(len(items), sys.stderr, enabled, 0.0 if forced else 0.5)
         self.failed = 0
         self.executor = None
+        self.interrupt = DeferredInterrupt(enabled=args.mode != "serial")
 
     def submit(self, chunk):
         values = [value for _, value in chunk]
@@ -229,7 +258,9 @@ class Run:
         """Returns the exit status. Raises UsageError if the target cannot load in a worker."""
         self.executor = _make_executor(self.args.mode, self.workers)
         if self.executor is not None:
-            reason = self.executor.submit(probe_target, self.args.target).result()
+            probe = self.executor.submit(probe_target, self.args.target)
+            self._wait(probe, lambda: None)
+            reason = probe.result()
             if reason is not None:
                 raise UsageError(self._in_worker(reason))
         size = self.chunksize
@@ -245,7 +276,6 @@ class Run:
 
     def _drain(self, chunks):
         from collections import deque
-        from concurrent.futures import wait
 
         window = 1 if self.executor is None else max(32, 8 * self.workers)
         upcoming, pending, written = iter(chunks), deque(), 0
@@ -255,13 +285,22 @@ class Run:
             if not pending:
                 return
             chunk, future = pending[0]
-            while not wait([future], timeout=0.1).done:
-                ready = sum(len(c) for c, f in pending if f.done())
-                self.progress.update(written + ready)
+            self._wait(future, lambda: self.progress.update(
+                written + sum(len(c) for c, f in pending if f.done())))
             pending.popleft()
             self._write(chunk, self._entries(chunk, future))
             written += len(chunk)
             self.progress.update(written)
+
+    def _wait(self, future, tick):
+        """Waits for ``future``, calling ``tick`` every 0.1 s; raises KeyboardInterrupt there
+        if Ctrl-C was pressed."""
+        from concurrent.futures import wait
+
+        while not wait([future], timeout=0.1).done:
+            self.interrupt.check()
+            tick()
+        self.interrupt.check()
 
     def _entries(self, chunk, future):
         try:
@@ -311,7 +350,8 @@ def command_run(args):
     with ResultsChannel() as out:
         run = Run(args, items, out)
         try:
-            return run.execute()
+            with run.interrupt:
+                return run.execute()
         except UsageError as error:
             _stop_executor(run.executor, args.mode)
             run.progress.clear()
@@ -465,18 +505,12 @@ def command_info(args):
 # ---- pergil bench ----
 
 
-def command_bench(args):
-    """Delegates to pergil._bench, which runs every executor x workload in a subprocess."""
+def command_bench(argv):
+    """Delegates to pergil._bench with the arguments as given: it owns the options (--workers,
+    --rounds, --quick, --executors, --workloads, --timeout, --json) and their --help."""
     from pergil import _bench
 
-    argv = []
-    if args.workers is not None:
-        argv += ["--workers", str(args.workers)]
-    if args.rounds is not None:
-        argv += ["--rounds", str(args.rounds)]
-    if args.quick:
-        argv.append("--quick")
-    return _bench.main(argv) or EXIT_OK
+    return _bench.main(argv)
 
 
 # ---- argument parsing ----
@@ -546,16 +580,10 @@ def build_parser():
                         version=f"pergil {pergil.__version__} (Python {sys.version.split()[0]})")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     run = _add_run_parser(commands)
-    bench = commands.add_parser(
-        "bench", help="compare serial, threads, processes and interpreters",
-        description="Runs the executor benchmark and prints a table: every executor x "
-        "workload in a fresh subprocess, interleaved. Takes minutes; --quick takes seconds.")
-    bench.add_argument("--workers", type=_positive_int, metavar="N",
-                       help="workers per pool (default: usable CPUs)")
-    bench.add_argument("--rounds", type=_positive_int, metavar="R",
-                       help="rounds of every measurement")
-    bench.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
-    bench.set_defaults(handler=command_bench)
+    # Listed here for `pergil --help`; its arguments go to pergil._bench untouched (main()).
+    commands.add_parser(
+        "bench", add_help=False,
+        help="compare serial, threads, processes and interpreters (pergil bench --help)")
     info = commands.add_parser(
         "info", help="Python, CPUs and which extension modules load in a worker",
         description="Prints the Python version, whether own-GIL sub-interpreters work, the "
@@ -570,6 +598,8 @@ def main(argv=None):
     """Entry point of the ``pergil`` console script. Returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
     parser, run_parser = build_parser()
+    if argv[:1] == ["bench"]:
+        return command_bench(argv[1:])
     if argv[:1] == ["run"]:
         # Intermixed: inputs may come before and after options (`run f --star [1] [2]`);
         # argparse's plain parse would give the first run of positionals only.
