@@ -300,3 +300,20 @@ def fail_on(x, bad):
     if x == bad:
         raise ValueError(f"item {x} fails")
     return x
+
+
+def mark_then_wait(mark_dir, gate_path):
+    """Announces that it runs (a file in ``mark_dir``), then waits for ``gate_path``."""
+    with open(os.path.join(mark_dir, f"{INTERPRETER_TOKEN}-{os.urandom(4).hex()}"), "w"):
+        pass
+    return wait_for_file(gate_path)
+
+
+def wait_for_count(directory, count, limit=WAIT_LIMIT):
+    """Polls until ``directory`` holds ``count`` entries; returns True, or False after ``limit``."""
+    deadline = time.monotonic() + limit
+    while len(os.listdir(directory)) < count:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(_POLL)
+    return True
