@@ -70,8 +70,9 @@ class _Future(Future):
     def result(self, timeout=None):
         try:
             return super().result(timeout)
-        except KeyboardInterrupt:
-            self._interrupt_pool()
+        except KeyboardInterrupt as error:
+            if error is not self._exception:  # Ctrl-C here, not the task's own exception
+                self._interrupt_pool()
             raise
 
     def exception(self, timeout=None):
@@ -338,12 +339,16 @@ def _find_unpicklable(fn, args, kwargs):
 
 def _shutdown_all_at_exit():
     """Ends every pool before the interpreter finalizes: queued work completes, as with
-    ThreadPoolExecutor; Ctrl-C during that wait interrupts the running tasks instead."""
+    ThreadPoolExecutor; after an uncaught Ctrl-C, or on Ctrl-C during that wait, queued tasks
+    are cancelled and running ones interrupted instead."""
     for executor in list(_live_executors):
         executor._shutdown = True
     deliveries = list(_live_deliveries)
+    # The main script ended with an uncaught Ctrl-C (Python sets sys.last_exc before exit):
+    # stop the work, as leaving a `with` block on Ctrl-C does, rather than wait for it.
+    interrupted = isinstance(getattr(sys, "last_exc", None), KeyboardInterrupt)
     for delivery in deliveries:
-        delivery.pool.shutdown(False, False, False)
+        delivery.pool.shutdown(False, interrupted, interrupted)
     try:
         for delivery in deliveries:
             delivery.thread.join()
