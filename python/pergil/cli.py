@@ -14,8 +14,7 @@ import sys
 import time
 
 import pergil
-from pergil._cli_worker import (
-    REFUSAL, UsageError, call_chunk, describe, failure, probe_target, resolve_target, try_import)
+from pergil._cli_worker import UsageError, call_chunk, failure, probe_target, resolve_target
 
 MODES = ("interpreters", "threads", "processes", "serial")
 ERROR_KEY = "pergil_error"
@@ -81,7 +80,7 @@ class Progress:
     def __init__(self, total, stream, enabled, delay):
         self.total, self.stream, self.enabled, self.delay = total, stream, enabled, delay
         self.start = self.last = time.monotonic()
-        self.shown, self.width = False, 0
+        self.shown, self.width, self.drawn = False, 0, None
 
     def update(self, done, force=False):
         now = time.monotonic()
@@ -100,18 +99,19 @@ class Progress:
         # pipe given --progress stays plain text.
         self.stream.write("\r" + line.ljust(self.width))
         self.stream.flush()
-        self.width, self.shown = len(line), True
+        self.width, self.shown, self.drawn = len(line), True, done
 
     def clear(self):
         """Erases the bar so that a message can be printed on a line of its own."""
         if self.shown:
             self.stream.write("\r" + " " * self.width + "\r")
             self.stream.flush()
-            self.shown, self.width = False, 0
+            self.shown, self.width, self.drawn = False, 0, None
 
     def finish(self, done):
         if self.enabled and (self.shown or self.delay == 0):
-            self.update(done, force=True)
+            if self.drawn != done:
+                self.update(done, force=True)
             self.stream.write("\n")
             self.stream.flush()
 
@@ -382,127 +382,19 @@ def _leave(run, status):
     return status
 
 
-# ---- pergil info ----
-
-def extension_module_names():
-    """The standard library's extension modules on this Python: names of sys.stdlib_module_names
-    whose module is built into the interpreter or is a compiled extension file."""
-    from importlib.machinery import BuiltinImporter, ExtensionFileLoader
-    from importlib.util import find_spec
-
-    names = []
-    for name in sorted(sys.stdlib_module_names):
-        try:
-            spec = find_spec(name)
-        except (ImportError, ValueError):
-            continue
-        if spec is not None and isinstance(spec.loader, ExtensionFileLoader):
-            names.append(name)
-        elif spec is not None and spec.loader is BuiltinImporter:
-            names.append(name)
-    return names
-
-
-def probe_extension_modules(workers):
-    """Imports each standard-library extension module in the main interpreter, then in an
-    own-GIL worker (one task each). Returns {"loads": [...], "refused": {name: reason},
-    "fails": {...}, "unavailable": {...}}: refused = the module declines sub-interpreters;
-    fails = it imports in main but raises in a worker; unavailable = it does not import in
-    main either (not tried in a worker).
-
-    Main first, as a real program would: on 3.12.1 a first import of some modules in a
-    sub-interpreter corrupts the heap (``_asyncio``: abort at exit, gh-119213; ``_zoneinfo``
-    and ``_datetime`` in two workers at once: double free)."""
-    report = {"loads": [], "refused": {}, "fails": {}, "unavailable": {}}
-    names = []
-    for name in extension_module_names():
-        reason = try_import(name)
-        if reason is None:
-            names.append(name)
-        else:
-            report["unavailable"][name] = reason
-    with pergil.InterpreterPoolExecutor(workers) as executor:
-        futures = [executor.submit(try_import, name) for name in names]
-        reasons = [future.result() for future in futures]
-    for name, reason in zip(names, reasons):
-        if reason is None:
-            report["loads"].append(name)
-        else:
-            report["refused" if REFUSAL in reason else "fails"][name] = reason
-    return report
-
-
-def gather_info():
-    import platform
-    import sysconfig
-
-    info = {
-        "pergil": pergil.__version__,
-        "python": {
-            "version": platform.python_version(),
-            "implementation": platform.python_implementation(),
-            "executable": sys.executable,
-            "free_threaded": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
-        },
-        "cpus": {"usable": default_workers(), "total": os.cpu_count()},
-        "default_workers": default_workers(),
-    }
-    try:
-        report = probe_extension_modules(default_workers())
-    except Exception as error:  # noqa: BLE001 - no worker could start: say why
-        info["own_gil_subinterpreters"] = False
-        info["reason"] = describe(error)
-        return info
-    info["own_gil_subinterpreters"] = True
-    info["extension_modules"] = report
-    return info
-
-
-def print_info(info):
-    python = info["python"]
-    print(f"pergil {info['pergil']}")
-    print(f"Python {python['version']} ({python['implementation']}"
-          f"{', free-threaded' if python['free_threaded'] else ''}) {python['executable']}")
-    supported = info["own_gil_subinterpreters"]
-    print(f"own-GIL sub-interpreters: {'supported' if supported else 'NOT supported'}"
-          + ("" if supported else f" ({info['reason']})"))
-    print(f"usable CPUs: {info['cpus']['usable']} of {info['cpus']['total']} "
-          f"(default worker count: {info['default_workers']})")
-    if not supported:
-        return
-    report = info["extension_modules"]
-    tried = len(report["loads"]) + sum(len(report[k]) for k in ("refused", "fails", "unavailable"))
-    print(f"standard-library extension modules in an own-GIL worker ({tried} tried, each "
-          "imported in a worker):")
-    print(f"  load ({len(report['loads'])}):")
-    import textwrap
-
-    for line in textwrap.wrap(" ".join(report["loads"]), 76):
-        print("    " + line)
-    if report["refused"]:
-        print(f"  refused: not isolated, import them in the main interpreter "
-              f"({len(report['refused'])}):")
-        for line in textwrap.wrap(" ".join(report["refused"]), 76):
-            print("    " + line)
-    titles = {"fails": "import in main, fail in a worker",
-              "unavailable": "do not import in main either (not tried in a worker)"}
-    for key, title in titles.items():
-        if report[key]:
-            print(f"  {title} ({len(report[key])}):")
-            for name, reason in report[key].items():
-                print(f"    {name}: {_clip(reason, 100)}")
+# ---- pergil info, pergil bench ----
 
 
 def command_info(args):
+    """``pergil info``: what this Python offers pergil."""
+    from pergil._cli_info import gather_info, print_info
+
     info = gather_info()
     if args.json:
         print(json.dumps(info, indent=2))
     else:
         print_info(info)
     return EXIT_OK
-
-
-# ---- pergil bench ----
 
 
 def command_bench(argv):
@@ -556,7 +448,7 @@ def _add_run_parser(commands):
                      help="interpreters: pergil's own-GIL sub-interpreters (default); threads: "
                      "ThreadPoolExecutor; processes: ProcessPoolExecutor; serial: a plain loop")
     run.add_argument("--workers", type=_positive_int, metavar="N",
-                     help="number of workers (default: usable CPUs)")
+                     help="number of workers (default: usable CPUs; serial: ignored)")
     run.add_argument("--chunksize", type=_positive_int, metavar="K",
                      help="inputs sent to a worker at a time (default: automatic, 1 to 64)")
     run.add_argument("--star", action="store_true",

@@ -1,0 +1,120 @@
+"""_cli_info.py: ``pergil info``: the Python, the CPUs, and which standard-library extension
+modules import in an own-GIL worker, found by importing each one there."""
+
+import os
+import sys
+import textwrap
+
+import pergil
+from pergil._cli_worker import REFUSAL, describe, try_import
+from pergil._executor import _usable_cpu_count
+
+# ---- pergil info ----
+
+def extension_module_names():
+    """The standard library's extension modules on this Python: names of sys.stdlib_module_names
+    whose module is built into the interpreter or is a compiled extension file."""
+    from importlib.machinery import BuiltinImporter, ExtensionFileLoader
+    from importlib.util import find_spec
+
+    names = []
+    for name in sorted(sys.stdlib_module_names):
+        try:
+            spec = find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        if spec is not None and isinstance(spec.loader, ExtensionFileLoader):
+            names.append(name)
+        elif spec is not None and spec.loader is BuiltinImporter:
+            names.append(name)
+    return names
+
+
+def probe_extension_modules(workers):
+    """Imports each standard-library extension module in the main interpreter, then in an
+    own-GIL worker (one task each). Returns {"loads": [...], "refused": {name: reason},
+    "fails": {...}, "unavailable": {...}}: refused = the module declines sub-interpreters;
+    fails = it imports in main but raises in a worker; unavailable = it does not import in
+    main either (not tried in a worker).
+
+    Main first, as a real program would: on 3.12.1 a first import of some modules in a
+    sub-interpreter corrupts the heap (``_asyncio``: abort at exit, gh-119213; ``_zoneinfo``
+    and ``_datetime`` in two workers at once: double free)."""
+    report = {"loads": [], "refused": {}, "fails": {}, "unavailable": {}}
+    names = []
+    for name in extension_module_names():
+        reason = try_import(name)
+        if reason is None:
+            names.append(name)
+        else:
+            report["unavailable"][name] = reason
+    with pergil.InterpreterPoolExecutor(workers) as executor:
+        futures = [executor.submit(try_import, name) for name in names]
+        reasons = [future.result() for future in futures]
+    for name, reason in zip(names, reasons):
+        if reason is None:
+            report["loads"].append(name)
+        else:
+            report["refused" if REFUSAL in reason else "fails"][name] = reason
+    return report
+
+
+def gather_info():
+    """The report of ``pergil info`` as plain data (its --json output)."""
+    import platform
+    import sysconfig
+
+    info = {
+        "pergil": pergil.__version__,
+        "python": {
+            "version": platform.python_version(),
+            "implementation": platform.python_implementation(),
+            "executable": sys.executable,
+            "free_threaded": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
+        },
+        "cpus": {"usable": _usable_cpu_count(), "total": os.cpu_count()},
+        "default_workers": _usable_cpu_count(),  # what InterpreterPoolExecutor() uses
+    }
+    try:
+        report = probe_extension_modules(_usable_cpu_count())
+    except Exception as error:  # noqa: BLE001 - no worker could start: say why
+        info["own_gil_subinterpreters"] = False
+        info["reason"] = describe(error)
+        return info
+    info["own_gil_subinterpreters"] = True
+    info["extension_modules"] = report
+    return info
+
+
+def print_info(info):
+    """The report for a person: one fact a line, module names wrapped."""
+    python = info["python"]
+    print(f"pergil {info['pergil']}")
+    print(f"Python {python['version']} ({python['implementation']}"
+          f"{', free-threaded' if python['free_threaded'] else ''}) {python['executable']}")
+    supported = info["own_gil_subinterpreters"]
+    print(f"own-GIL sub-interpreters: {'supported' if supported else 'NOT supported'}"
+          + ("" if supported else f" ({info['reason']})"))
+    print(f"usable CPUs: {info['cpus']['usable']} of {info['cpus']['total']} "
+          f"(default worker count: {info['default_workers']})")
+    if not supported:
+        return
+    report = info["extension_modules"]
+    tried = len(report["loads"]) + sum(len(report[k]) for k in ("refused", "fails", "unavailable"))
+    print(f"standard-library extension modules in an own-GIL worker ({tried} tried, each "
+          "imported in a worker):")
+    print(f"  load ({len(report['loads'])}):")
+    for line in textwrap.wrap(" ".join(report["loads"]), 76):
+        print("    " + line)
+    if report["refused"]:
+        print(f"  refused: not isolated, import them in the main interpreter "
+              f"({len(report['refused'])}):")
+        for line in textwrap.wrap(" ".join(report["refused"]), 76):
+            print("    " + line)
+    titles = {"fails": "import in main, fail in a worker",
+              "unavailable": "do not import in main either (not tried in a worker)"}
+    for key, title in titles.items():
+        if report[key]:
+            print(f"  {title} ({len(report[key])}):")
+            for name, reason in report[key].items():
+                print(f"    {name}: {reason.splitlines()[0][:100]}")
