@@ -160,3 +160,11 @@ def failing_initializer(kind):
     if kind == "SystemExit":
         raise SystemExit(5)
     raise RuntimeError("the initializer failed on purpose")
+
+
+def count_then_print(tag, n):
+    """Runs a bounded loop, then prints "<tag> done": proof the task ran to its end."""
+    count_to(n)
+    sys.stdout.write(f"{tag} done\n")  # one write: print's two writes interleave across workers
+    sys.stdout.flush()
+    return tag
