@@ -14,6 +14,13 @@ from pergil._errors import BrokenInterpreterPool, RemoteError, RemoteTraceback, 
 _OK, _RAISED, _CANCELLED, _TIMED_OUT, _FAILED, _SHUTDOWN, _BROKEN = range(7)
 _TOO_LATE = 2  # Task.cancel(): the task already finished
 
+# CPython 3.12.1 (gh-119213, fixed in later 3.12 releases): if a worker uses pergil's Pickler
+# subclass before the main interpreter ever did, Py_FinalizeEx aborts ("double free"). Workers
+# use it for every exception and non-scalar result, and submit's fast path may never use it
+# here: use it once in the main interpreter now.
+if sys.version_info < (3, 13):
+    _wire.dumps(([0], {0: 0}, ValueError("warm-up")))
+
 _live_executors = weakref.WeakSet()
 # Every pool whose workers may still run, held until they end, so that interpreter exit can end
 # them first (a sub-interpreter alive at Py_FinalizeEx aborts 3.12): also dropped executors'.
