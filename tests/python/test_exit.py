@@ -16,7 +16,7 @@ pytestmark = pytest.mark.timeout(600)
 
 MODES = {  # mode: exit code of the script
     "open": 0, "running": 0, "dropped": 0, "deleted": 0, "several": 0, "thread": 0,
-    "sys-exit": 3, "raise": 1, "broken": 0, "timeout": 0,
+    "sys-exit": 3, "raise": 1, "broken": 0, "timeout": 0, "values": 0,
 }
 
 

@@ -7,7 +7,8 @@ running and queued), dropped (the executor is garbage, never shut down, while it
 deleted (``del executor`` while tasks run), several (three open executors), thread (an executor
 made and left open by another thread), sys-exit (sys.exit(3) while tasks run), raise (an
 uncaught exception while tasks run), broken (an initializer failed), timeout (a timed task
-still running: the exit waits for its deadline).
+still running: the exit waits for its deadline), values (scalar calls only, whose tasks
+return lists and dicts or raise: the worker pickles them with the full pickler first).
 """
 
 import sys
@@ -60,6 +61,15 @@ def main(mode, workers):
         thread.start()
         thread.join()
         globals()["kept"] = kept  # open until exit, made by a thread that has ended
+    elif mode == "values":
+        executor = pergil.InterpreterPoolExecutor(max_workers=workers)
+        results = [executor.submit(tasks.structured_result, f"task{i}", LOOP)
+                   for i in range(2 * workers)]
+        errors = [executor.submit(tasks.raise_after_print, f"error{i}", LOOP)
+                  for i in range(workers)]
+        assert [f.result() for f in results] == [{"tag": [f"task{i}", LOOP]}
+                                                 for i in range(2 * workers)]
+        assert all(isinstance(f.exception(), ValueError) for f in errors)
     elif mode == "broken":
         executor = pergil.InterpreterPoolExecutor(
             max_workers=workers, initializer=tasks.failing_initializer, initargs=("x",))

@@ -168,3 +168,15 @@ def count_then_print(tag, n):
     sys.stdout.write(f"{tag} done\n")  # one write: print's two writes interleave across workers
     sys.stdout.flush()
     return tag
+
+
+def structured_result(tag, n):
+    """Prints "<tag> done", then returns a list and dict: not a scalar, so it leaves the
+    worker through the full pickler, not the scalar fast path."""
+    count_then_print(tag, n)
+    return {"tag": [tag, n]}
+
+
+def raise_after_print(tag, n):
+    count_then_print(tag, n)
+    raise ValueError(tag)
