@@ -44,7 +44,13 @@ class _LazyMain(types.ModuleType):
                 f"the caller's __main__ script, re-run in the worker as __mp_main__, defines no "
                 f"{name!r}: is it defined under `if __name__ == '__main__':` or after the pool "
                 f"is created?")
-        _run_main_script(self, *source)
+        try:
+            _run_main_script(self, *source)
+        except BaseException:
+            # Interrupted (a cancel or a deadline) or failed half-way: the next lookup runs the
+            # script again, rather than every later task finding a half-defined module.
+            self.__dict__["_pergil_source"] = source
+            raise
         return getattr(self, name)
 
 
