@@ -14,6 +14,8 @@ import pergil  # noqa: E402
 from faults import tasks  # noqa: E402
 from faults.support import (  # noqa: E402
     WAIT_TIMEOUT,
+    describe,
+    run_script,
     WORKER_COUNTS,
     Signals,
     assert_cancelled,
@@ -238,3 +240,13 @@ def test_done_callbacks_run_once_for_cancelled_running_tasks(pool, workers, sign
         assert future.cancel()
     assert_pool_serves(pool, workers, signals)  # the interrupted completions arrived by now
     assert sorted(map(id, calls)) == sorted(map(id, running))
+
+
+@pytest.mark.parametrize("how", ["cancel", "timeout"])
+def test_interrupted_while_loading_the_main_script_loads_it_again(workers, how):
+    """A task of a __main__ function is interrupted while its worker runs the caller's script
+    (to find that function): the next task must find the function, not a half-run script."""
+    proc = run_script("main_cancel_script.py", workers, how)
+    assert proc.returncode == 0, describe(proc)
+    first = "first: TaskTimeout" if how == "timeout" else "first cancelled: True"
+    assert proc.stdout.splitlines() == [first, "served: {42}"], describe(proc)
