@@ -358,9 +358,7 @@ def command_run(args):
             print(f"pergil run: error: {error}", file=sys.stderr)
             return EXIT_USAGE
         except BrokenPipeError:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, out.fileno())  # the reader left: later flushes go nowhere
-            os.close(devnull)
+            _silence_stdout(out.fileno())
             return _leave(run, EXIT_BROKEN_PIPE)
         except KeyboardInterrupt:
             run.progress.clear()
@@ -422,8 +420,9 @@ RUN_EPILOG = """\
 Each input is one JSON value: one argument of the function (an array is one list argument,
 unless --star). Results are printed as JSON lines on stdout, in input order; a failed input
 prints {"pergil_error": {"type": ..., "message": ...}} on its line and a message on stderr.
-What the function prints goes to stderr. Exit status: 0 all inputs succeeded, 1 some failed,
-2 bad target or bad input (nothing ran), 130 interrupted.
+All inputs are read and checked before anything runs. What the function prints goes to
+stderr. Exit status: 0 all inputs succeeded, 1 some failed, 2 bad target or bad input (nothing
+ran), 130 interrupted (Ctrl-C), 141 stdout closed. Put -- before inputs such as -1e3.
 
 examples:
   pergil run mymod:square 1 2 3
@@ -502,4 +501,17 @@ def main(argv=None):
     if handler is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
-    return handler(args)
+    try:
+        status = handler(args)
+        sys.stdout.flush()  # here, not at exit, so that a closed pipe is caught below
+        return status
+    except BrokenPipeError:  # `pergil info | head`: the reader left, not an error to report
+        _silence_stdout(sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+
+
+def _silence_stdout(fd):
+    """Points ``fd`` at /dev/null, so that the flush at exit does not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)

@@ -581,3 +581,19 @@ def test_bench_quick_smoke():
                   "--executors", "serial,pergil", "--workloads", "tiny-submit")
     assert_status(proc, 0)
     assert "pergil" in proc.stdout
+
+
+@pytest.mark.parametrize("command", [["info"], ["info", "--json"],
+                                     ["run", "cli_targets.funcs:square", "1", "2"]])
+def test_output_into_a_closed_pipe_is_quiet(command):
+    """stdout is a pipe whose reader is already gone: exit 141, no traceback."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run([*_command("script"), *command], cwd=TESTS_DIR, env=_env(),
+                              stdout=write_end, stderr=subprocess.PIPE, text=True,
+                              timeout=TIMEOUT)
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 141, proc.stderr
+    assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr
