@@ -37,7 +37,8 @@ run(${CMAKE_COMMAND} -S ${PERGIL_EXAMPLES_DIR} -B ${consumer} -G ${GENERATOR}
     -DCMAKE_CXX_COMPILER=${CXX_COMPILER}
     -DCMAKE_CXX_FLAGS=${CXX_FLAGS}
     -DCMAKE_EXE_LINKER_FLAGS=${LINK_FLAGS}
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo)
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo
+    -DPERGIL_SANITIZE=${SANITIZE})
 run(${CMAKE_COMMAND} --build ${consumer})
 run(${consumer}/map_squares)
 run(${consumer}/error_arrives)

@@ -127,7 +127,11 @@ TEST_F(ConversionTest, nesting_is_bounded_both_ways) {
   EXPECT_EQ(make_error("too_deep").type_name(), "RecursionError");
   EXPECT_EQ(make_error("self_list").type_name(), "RecursionError");
   Value deep = 0;
-  for (int i = 0; i < 5000; ++i) deep = Value::list({std::move(deep)});
+  for (int i = 0; i < 5000; ++i) {  // moved, not copied through an initializer_list: O(n)
+    Value::List wrapper;
+    wrapper.push_back(std::move(deep));
+    deep = Value(std::move(wrapper));
+  }
   try {
     identity(std::move(deep));
     FAIL() << "a 5000-deep argument converted";
