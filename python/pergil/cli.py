@@ -42,7 +42,8 @@ def read_inputs(args):
             value = json.loads(text)
         except json.JSONDecodeError as error:
             hint = " (strings need JSON quotes: '\"text\"')" if text[:1].isalpha() else ""
-            raise UsageError(f"invalid JSON on {label}: {error.msg} at column {error.colno}: "
+            reason = error.msg.removesuffix(" at")  # json says "Invalid control character at"
+            raise UsageError(f"invalid JSON on {label}: {reason} at column {error.colno}: "
                              f"{_clip(text)}{hint}") from None
         if args.star and not isinstance(value, (list, dict)):
             raise UsageError(f"--star needs a JSON array or object on {label}, not "
@@ -61,12 +62,13 @@ def _read_lines(path):
                 text = file.read()
     except (OSError, UnicodeDecodeError) as error:
         raise UsageError(f"cannot read inputs from {name}: {error}") from None
-    lines = text.splitlines()
+    lines = text.split("\n")  # not splitlines(): a JSON string may hold U+2028 or U+0085 as is
     return [(f"line {n} of {name}", line) for n, line in enumerate(lines, 1) if line.strip()]
 
 
 def _clip(text, width=60):
-    text = text.strip()
+    """One printable line of at most ``width`` characters: control characters escaped."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text.strip())
     return text if len(text) <= width else text[: width - 3] + "..."
 
 

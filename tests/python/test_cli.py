@@ -213,6 +213,16 @@ def test_inputs_from_stdin(mode, workers):
     assert lines(proc) == [v * v for v in values]
 
 
+def test_input_lines_split_on_newlines_only(tmp_path):
+    """JSON strings may hold U+2028 and U+0085, which str.splitlines() splits on; a Windows
+    line end is whitespace after a value."""
+    path = tmp_path / "inputs.jsonl"
+    path.write_text('"a\u2028b"\r\n"c\x85d"\n', encoding="utf-8", newline="")
+    proc = pergil("run", "cli_targets.funcs:describe", "--inputs", path)
+    assert_status(proc, 0)
+    assert lines(proc) == [["str", "a\u2028b"], ["str", "c\x85d"]]
+
+
 def test_empty_input_file_is_an_empty_run(tmp_path):
     path = tmp_path / "empty.jsonl"
     path.write_text("\n\n", encoding="utf-8")
