@@ -38,8 +38,9 @@ class _LazyMain(types.ModuleType):
             self.__file__ = path
 
     def __getattr__(self, name):
-        source = self.__dict__.pop("_pergil_source", None)
-        if source is None or name.startswith("__"):
+        # Dunder lookups (the import system probing __path__, say) never run the script.
+        source = None if name.startswith("__") else self.__dict__.pop("_pergil_source", None)
+        if source is None:
             raise AttributeError(
                 f"the caller's __main__ script, re-run in the worker as __mp_main__, defines no "
                 f"{name!r}: is it defined under `if __name__ == '__main__':` or after the pool "
