@@ -54,6 +54,17 @@ def _main_script():
     return None, None
 
 
+def _prepare_main_interpreter():
+    """Imports, once in the main interpreter, the extension modules whose first import in two
+    workers at once crashes CPython: _datetime readies static types without a lock
+    (gh-136421, fixed after 3.13.0). Imported here first, workers find them ready.
+    (Their teardown race, gh-136423, cannot happen here: workers end one at a time.)"""
+    try:
+        import _datetime  # noqa: F401
+    except ImportError:
+        pass
+
+
 class _Future(Future):
     """A concurrent.futures.Future whose cancel() also stops a running task."""
 
@@ -210,6 +221,7 @@ class InterpreterPoolExecutor(Executor):
         if initializer is not None and not callable(initializer):
             raise TypeError("initializer must be a callable")
         sys.modules.setdefault("__mp_main__", sys.modules["__main__"])
+        _prepare_main_interpreter()
         main_path, main_module = _main_script()
         self._by_value = main_path is None and main_module is None
         init_stream = None
