@@ -59,15 +59,19 @@ def _run_main_script(module, path, module_name):
     global _running_main_script
     _running_main_script = True
     try:
+        # Executed in the module's own namespace (not through runpy, which returns nothing
+        # when the script stops at its pool), so what ran before StopMainScript is kept.
         if module_name is not None:
-            import runpy
+            import importlib.util
 
-            namespace = runpy.run_module(module_name, run_name="__mp_main__", alter_sys=False)
-            module.__dict__.update(namespace)
+            spec = importlib.util.find_spec(module_name)
+            code = spec.loader.get_code(module_name)
+            module.__dict__.update(__file__=spec.origin, __package__=spec.parent,
+                                   __spec__=spec, __loader__=spec.loader)
         else:
             with open(path, "rb") as source:
                 code = compile(source.read(), path, "exec")
-            exec(code, module.__dict__)
+        exec(code, module.__dict__)
     except StopMainScript:
         pass  # the script reached its pool: what it defined so far is kept
     finally:
