@@ -11,6 +11,7 @@ import decimal
 import fractions
 import gc
 import pickle
+import sys
 
 import pytest
 
@@ -26,14 +27,29 @@ SIZES = [0, 1, 255, LOAN - 1, LOAN, LOAN + 1, 3 * LOAN + 17, 8 << 20]
 VALUES = [
     None, True, 0, -1, 2**200, 3.5, float("inf"), 1 + 2j, "", "héllo ✓", b"", b"abc",
     (1, (2, 3)), [1, [2, [3]]], {"a": {1: 2}}, {1, 2, 3}, frozenset({4}),
-    decimal.Decimal("1.10"), fractions.Fraction(3, 7), datetime.date(2024, 2, 29),
-    datetime.datetime(2024, 2, 29, 12, 30, 1, 5), datetime.timedelta(days=3),
+    decimal.Decimal("1.10"), fractions.Fraction(3, 7),
     range(2, 20, 3), slice(1, 9, 2), tasks.Color.RED, tasks.Record("r", [1, 2]), tasks.Pair(1, "x"),
     tasks.Accumulator(3), tasks.CustomError(4, "detail"),
 ]
 
 
-@pytest.mark.parametrize("value", VALUES, ids=lambda v: type(v).__name__)
+# On 3.12 a worker cannot import _datetime and falls back to _pydatetime: its objects must
+# still come back as the caller's datetime types.
+_PYDATETIME_BUG = pytest.mark.xfail(
+    sys.version_info[:2] == (3, 12), strict=True,
+    reason="pergil bug (reported): on 3.12 date/time/datetime/timedelta/timezone values "
+    "that went through a worker come back as _pydatetime.* objects, not datetime.* ones")
+DATETIME_VALUES = [
+    datetime.date(2024, 2, 29), datetime.datetime(2024, 2, 29, 12, 30, 1, 5),
+    datetime.timedelta(days=3), datetime.time(1, 2, 3),
+    datetime.datetime(2024, 1, 2, 3, tzinfo=datetime.timezone.utc),
+    datetime.timezone(datetime.timedelta(hours=2), "X"),
+]
+
+
+@pytest.mark.parametrize(
+    "value", VALUES + [pytest.param(v, marks=_PYDATETIME_BUG) for v in DATETIME_VALUES],
+    ids=lambda v: type(v).__name__)
 def test_values_round_trip(executor, value):
     result = executor.submit(tasks.roundtrip, value).result()
     assert type(result) is type(value)
