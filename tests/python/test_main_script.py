@@ -181,7 +181,21 @@ def test_worker_uses_asyncio_ssl_threads_buffer_callback(workers, mode, expected
     assert f"RESULT {expected}" in out
 
 
-def test_readme_example_runs_as_written():
+def test_readme_python_example_runs_as_written(tmp_path):
+    """The first ```python block of README.md runs, and prints what the same code prints
+    with a ThreadPoolExecutor in place of pergil's executor."""
+    readme = (SCRIPTS_DIR.parent.parent.parent / "README.md").read_text()
+    code = re.search(r"```python\n(.*?)```", readme, re.S).group(1)
+    assert "pergil.InterpreterPoolExecutor" in code
+    (tmp_path / "example.py").write_text(code)
+    (tmp_path / "reference.py").write_text(
+        "import concurrent.futures\n" + code.replace(
+            "pergil.InterpreterPoolExecutor", "concurrent.futures.ThreadPoolExecutor"))
+    out = check_ok(run_python([str(tmp_path / "example.py")]))
+    assert out and out == check_ok(run_python([str(tmp_path / "reference.py")]))
+
+
+def test_short_example_runs_as_written():
     out = check_ok(run_python(script("readme_example.py")))
     work = [sum(i * i for i in range(n)) for n in range(10)]
     assert out.splitlines() == [str(work), str([sum(i * i for i in range(10**5))])]
