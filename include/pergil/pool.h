@@ -80,8 +80,9 @@ class PERGIL_API Task {
 // "Class.method"), which each worker imports and caches once; arguments and results travel as
 // Values, converted in the worker: no pickling, no pergil Python package needed.
 //
-// Threads: every member may be called from any host thread, with or without the main
-// interpreter's GIL (pergil releases it while it waits). Callbacks run on a worker thread (or
+// Threads: submit, map, shutdown and size may be called from any host thread at once, with or
+// without the main interpreter's GIL (pergil releases it while it waits); construction,
+// destruction and moves must not race with other uses. Callbacks run on a worker thread (or
 // on the thread that cancels or shuts down, for calls that never ran), with no GIL held; they
 // must be quick, must not throw (that terminates), and must not destroy or wait on this pool.
 // The functions run in sub-interpreters: pure Python and isolated extension modules only.
@@ -101,7 +102,8 @@ class PERGIL_API Pool {
   // or BrokenPoolError. Throws std::invalid_argument for a malformed target, BrokenPoolError if
   // the pool is broken, pergil::Error if it is shut down.
   std::future<Value> submit(std::string_view target, std::vector<Value> args = {});
-  // The same, completing through `on_done`, called exactly once (see Threads above).
+  // The same, completing through `on_done`, called exactly once (see Threads above); throws
+  // std::invalid_argument if `on_done` is empty.
   Task submit(std::string_view target, std::vector<Value> args,
               std::function<void(Result)> on_done);
   // target(input) for each input, in parallel; results in input order. If a call fails, the

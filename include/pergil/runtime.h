@@ -20,7 +20,8 @@ namespace pergil {
 //   (so other threads and the workers can run) and finalizes Python in its destructor. A host
 //   thread that wants to use the Python C API meanwhile uses PyGILState_Ensure/Release.
 // - If the host started Python, the Runtime takes nothing from it: the GIL stays as it was, and
-//   the destructor leaves Python running.
+//   the destructor leaves Python running. Construct it on a thread that holds the main GIL, or
+//   while no thread does (it attaches briefly to register its atexit hook).
 class PERGIL_API Runtime {
  public:
   // Throws std::logic_error if another Runtime is alive, pergil::Error if Python cannot start.

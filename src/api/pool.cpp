@@ -155,6 +155,7 @@ std::future<Value> Pool::submit(std::string_view target, std::vector<Value> args
 
 Task Pool::submit(std::string_view target, std::vector<Value> args,
                   std::function<void(Result)> on_done) {
+  if (!on_done) throw std::invalid_argument("pergil::Pool::submit: empty completion callback");
   auto job = enqueue(target, std::move(args), std::move(on_done));
   return Task(pool_, job);
 }

@@ -99,6 +99,11 @@ TEST_P(ErrorTest, errors_through_callbacks) {
   EXPECT_THROW(r.value(), PythonError);
 }
 
+TEST_P(ErrorTest, empty_callback_is_refused) {
+  EXPECT_THROW(pool_.submit("api_helpers:square", {1}, std::function<void(pergil::Result)>()),
+               std::invalid_argument);
+}
+
 TEST_P(ErrorTest, workers_keep_working_after_errors) {
   for (int round = 0; round < 20; ++round) {
     auto failing = pool_.submit("api_helpers:fail", {"value"});
