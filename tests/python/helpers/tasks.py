@@ -268,8 +268,6 @@ def make_array(typecode, count):
     return array.array(typecode, [(i * 3) % 100 for i in range(count)])
 
 
-_kept = []
-
 
 def make_view_with_address(size, seed=0):
     """A memoryview over a bytes object of this worker, and that object's data address.
