@@ -6,6 +6,7 @@ import concurrent.futures as cf
 import importlib.util
 import os
 import re
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -240,3 +241,16 @@ def test_fork_in_the_caller(workers, when):
             child == "0" and "child pool: 4" in lines), describe(proc)
     else:
         assert child == "0" and "child pool: 4" in lines, describe(proc)
+
+
+@pytest.mark.slow
+def test_soak_at_small_sizes():
+    """bench/soak.py at small sizes (CI runs it at its own sizes): RSS flat after warm-up,
+    fds and threads back to their start counts, every part's results right."""
+    soak = Path(__file__).resolve().parents[2] / "bench" / "soak.py"
+    proc = subprocess.run(
+        [sys.executable, str(soak), "--map-tasks", "200000", "--submit-tasks", "10000",
+         "--pools", "10", "--cancels", "20", "--workers", "2"],
+        capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, describe(proc)
+    assert "OK: RSS within 5 %" in proc.stdout
