@@ -74,6 +74,9 @@ class PythonJob : public Job {
   void discard(StopReason why, const std::string& message) noexcept override;
 
   void set_gate(std::shared_future<void> gate) { gate_ = std::move(gate); }
+  // Makes run() wait (its GIL released) after the code has run, before it reports: an
+  // interrupt can then arrive while the job still runs but no bytecode of it is left.
+  void set_after_gate(std::shared_future<void> gate) { after_gate_ = std::move(gate); }
   std::shared_future<Outcome> outcome() const { return outcome_; }
   std::shared_future<void> started() const { return started_future_; }
   Outcome wait() const { return await(outcome_, "a job's end"); }
@@ -87,6 +90,7 @@ class PythonJob : public Job {
   std::string code_;
   int mode_;
   std::shared_future<void> gate_;
+  std::shared_future<void> after_gate_;
   std::atomic<int> runs_{0};
   std::atomic<int> discards_{0};
   std::atomic<bool> finished_{false};
@@ -113,6 +117,10 @@ inline void PythonJob::run(WorkerContext& worker) {
   PyDict_SetItemString(globals.get(), "__builtins__", PyEval_GetBuiltins());
   pergil::detail::Ref value =
       pergil::detail::Ref::steal(PyRun_String(code_.c_str(), mode_, globals.get(), globals.get()));
+  if (after_gate_.valid()) {
+    ReleasedGil released;
+    after_gate_.wait();
+  }
   if (value && mode_ == Py_file_input) {
     value = pergil::detail::Ref::borrow(PyDict_GetItemString(globals.get(), "result"));
     if (!value) value = pergil::detail::Ref::borrow(Py_None);
@@ -143,6 +151,14 @@ inline void PythonJob::discard(StopReason why, const std::string& message) noexc
   out.reason = why;
   finish(std::move(out));
 }
+
+// A job that adds 0..n-1 in a Python-level loop, so an interrupt can land in any iteration
+// (a C builtin such as sum() only sees one when it returns). Its result is n * (n - 1) / 2.
+inline std::shared_ptr<PythonJob> counting_job(long long n) {
+  return std::make_shared<PythonJob>(
+      "result = 0\nfor i in range(" + std::to_string(n) + "):\n    result += i\n", Py_file_input);
+}
+inline std::string counted(long long n) { return std::to_string(n * (n - 1) / 2); }
 
 // A job that spins in Python until it is interrupted: nothing else can end it.
 inline std::shared_ptr<PythonJob> endless_job() {
