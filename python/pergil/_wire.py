@@ -12,7 +12,7 @@ import io
 import pickle
 import types
 
-from pergil._core import LOAN_THRESHOLD
+from pergil._core import LOAN_THRESHOLD, copy_bytearray, copy_bytes
 
 PROTOCOL = 5
 _SIZED_TYPES = (bytes, bytearray, array.array)
@@ -41,9 +41,9 @@ def _rebuild(pid, buffers):
     kind, index = pid[0], pid[1]
     memory = buffers[index]
     if kind == "bytes":
-        return bytes(memory)
+        return copy_bytes(memory)
     if kind == "bytearray":
-        return bytearray(memory)
+        return copy_bytearray(memory)
     if kind == "array":
         result = array.array(pid[2])
         result.frombytes(memory)

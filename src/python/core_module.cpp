@@ -98,7 +98,7 @@ PyModuleDef core_def = {
     "pergil._core",
     "Engine of pergil: own-GIL worker pools and memory shared between interpreters.",
     sizeof(ModuleState),
-    nullptr,
+    core_methods,
     core_slots,
     core_traverse,
     core_clear,

@@ -28,6 +28,9 @@ uint64_t fork_generation();
 // The Buffer (and so the memory it reads) lives as long as the returned object.
 PyObject* wrap_buffer(PyTypeObject* shared_buffer_type, detail::Buffer buffer);
 
+// Module functions (copy.cpp).
+extern PyMethodDef core_methods[];
+
 // Type specs, defined beside each type, registered by the module's exec slot.
 extern PyType_Spec shared_buffer_spec;
 extern PyType_Spec pool_spec;
