@@ -57,6 +57,24 @@ def test_cancel_running_task_then_every_worker_serves(pool, workers, signals, lo
         assert_pool_serves(pool, workers, signals)
 
 
+def test_task_that_swallows_the_interrupt(pool, workers, signals):
+    """A bare ``except`` in the task catches the interrupt and returns: the future still ends
+    cancelled (its result is dropped) and the worker serves on."""
+    swallowed = Signals()
+    try:
+        futures = [pool.submit(tasks.spin_swallowing_interrupt, signals.fd, swallowed.fd)
+                   for _ in range(workers)]
+        signals.wait(workers)
+        for future in futures:
+            assert future.cancel()
+            assert_cancelled(future)
+        assert swallowed.wait(workers) == b"w" * workers
+        assert_pool_serves(pool, workers, signals)
+        assert all(f.cancelled() for f in futures)
+    finally:
+        swallowed.close()
+
+
 def test_cancel_is_idempotent_and_too_late_after_finish(pool, signals):
     (spinner,) = start_spinners(pool, signals, 1)
     assert spinner.cancel() and spinner.cancel()

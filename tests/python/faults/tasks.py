@@ -180,3 +180,15 @@ def structured_result(tag, n):
 def raise_after_print(tag, n):
     count_then_print(tag, n)
     raise ValueError(tag)
+
+
+def spin_swallowing_interrupt(started_fd, swallowed_fd):
+    """An infinite loop under a bare ``except``: it swallows the interrupt, reports it on
+    ``swallowed_fd`` and returns normally."""
+    try:
+        announce(started_fd)  # inside the try: the caller cancels once this byte is written
+        while True:
+            pass
+    except BaseException:  # noqa: BLE001 - the point of the test
+        os.write(swallowed_fd, b"w")
+    return "swallowed"
