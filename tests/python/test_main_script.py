@@ -83,9 +83,6 @@ def test_dash_m_module(workers):
     assert "TAG True t" in out
 
 
-@pytest.mark.xfail(strict=True, reason="pergil bug (reported): a worker re-runs `-m` modules "
-                   "with runpy.run_module, whose namespace is lost when the script stops at "
-                   "its pool: AttributeError: Can't get attribute 'inc' on __mp_main__")
 def test_dash_m_module_without_guard(workers):
     out = check_ok(run_python(["-m", "pkgmain.runner_unguarded", str(workers)], cwd=SCRIPTS_DIR))
     assert "RESULT [1, 2, 3, 4, 5, 6]" in out and out.count("AFTER") == 1
