@@ -237,10 +237,13 @@ def test_fork_in_the_caller(workers, when):
     child = next(line for line in lines if line.startswith("child exit:")).split()[-1]
     if when == "alive":  # 3.13.0: SIGABRT; 3.12.1: SIGSEGV, or a deadlock ("hung")
         assert "parent after: 6" in lines
+        assert "pergil: this process forked while pergil worker interpreters were alive" in (
+            proc.stderr), "the child is not told why it dies"
         assert child == "hung" or int(child) < 0 or (
             child == "0" and "child pool: 4" in lines), describe(proc)
     else:
         assert child == "0" and "child pool: 4" in lines, describe(proc)
+        assert "pergil:" not in proc.stderr
 
 
 @pytest.mark.slow
