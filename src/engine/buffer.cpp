@@ -52,8 +52,10 @@ void ReclaimQueue::push(Loan* loan) {
     }
     queued_.push_back(loan);
     pending_.fetch_add(1, std::memory_order_acq_rel);
+    // Under mutex_: once close() has returned, no wake runs or starts, so the owner the wake
+    // refers to may be destroyed. Lock order: this queue, then whatever wake_ locks.
+    if (wake_) wake_();
   }
-  if (wake_) wake_();
 }
 
 void ReclaimQueue::drain() {

@@ -110,9 +110,20 @@ void Worker::serve(PyThreadState* own) {
 
 // Runs with this worker's GIL held.
 void Worker::run_job(const std::shared_ptr<Job>& job) {
-  if (!job->transition(JobState::kPending, JobState::kRunning)) return;  // cancelled in queue
+  // Admitted before it starts, under the pool's lock: a shutdown that cancels or interrupts
+  // then either sees it in running_ or stops it here, never neither.
   job->worker_index_.store(static_cast<int>(context_.index_), std::memory_order_release);
-  pool_.set_running(context_.index_, job);
+  if (!pool_.admit(context_.index_, job)) {
+    if (job->transition(JobState::kPending, JobState::kCancelled)) {
+      job->stop_reason_.store(StopReason::kShutdown, std::memory_order_release);
+      job->discard(StopReason::kShutdown, "cancelled by shutdown");
+    }
+    return;
+  }
+  if (!job->transition(JobState::kPending, JobState::kRunning)) {  // cancelled meanwhile
+    pool_.set_running(context_.index_, nullptr);
+    return;
+  }
   current_job_.store(job->id(), std::memory_order_release);
   if (job->timeout > 0) pool_.watch_deadline(job);
   job->run(context_);

@@ -60,6 +60,7 @@ void WorkerPool::shutdown(bool wait, bool cancel_pending, bool interrupt) {
     std::lock_guard<std::mutex> lock(mutex_);
     accepting_ = false;
     stopping_ = true;
+    if (cancel_pending || interrupt) discard_unstarted_ = true;
   }
   if (cancel_pending) discard_queued(StopReason::kShutdown, "cancelled by shutdown");
   if (interrupt) interrupt_running();
@@ -142,6 +143,13 @@ void WorkerPool::watch_deadline(const std::shared_ptr<Job>& job) {
               std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                   std::chrono::duration<double>(job->timeout));
   interrupter().watch(job, when);
+}
+
+bool WorkerPool::admit(size_t worker, const std::shared_ptr<Job>& job) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (discard_unstarted_) return false;
+  running_[worker] = job;
+  return true;
 }
 
 void WorkerPool::set_running(size_t worker, const std::shared_ptr<Job>& job) {

@@ -72,6 +72,9 @@ class WorkerPool {
   void worker_ended();
   void discard_queued(StopReason why, const std::string& message);
   void watch_deadline(const std::shared_ptr<Job>& job);
+  // Records `job` as running on `worker`; false once a shutdown cancelled unstarted jobs (a job
+  // a worker took from the queue but has not started is one of those).
+  bool admit(size_t worker, const std::shared_ptr<Job>& job);
   void set_running(size_t worker, const std::shared_ptr<Job>& job);
   Interrupter& interrupter();
 
@@ -84,6 +87,7 @@ class WorkerPool {
   std::vector<std::weak_ptr<Job>> running_;  // indexed by worker
   bool accepting_ = true;
   bool stopping_ = false;
+  bool discard_unstarted_ = false;  // set by shutdown(cancel_pending or interrupt)
   std::string broken_reason_;
   size_t workers_alive_ = 0;
   uint64_t next_id_ = 1;

@@ -119,7 +119,8 @@ void pool_dealloc(PyObject* self) {
     pool->pool.reset();
   }
   pool->pool.~unique_ptr();
-  if (pool->completions) pool->completions->main_reclaims()->drain();
+  // Releases what the workers still lent back and stops waking this queue's owner.
+  if (pool->completions) pool->completions->main_reclaims()->close();
   pool->completions.~shared_ptr();
   type->tp_free(self);
   Py_DECREF(type);

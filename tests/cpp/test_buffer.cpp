@@ -226,11 +226,7 @@ INSTANTIATE_TEST_SUITE_P(Workers, ReclaimQueueTest, worker_counts());
 // The wake callback belongs to the queue's owner (a worker of a pool), which may be destroyed as
 // soon as close() has returned. So no wake may still run, or start, once close() has returned:
 // here a release is caught inside its wake while another thread closes the queue.
-// DISABLED: engine bug "wake after close" — ReclaimQueue::push() calls wake_() after unlocking
-// mutex_, so a release racing with the end of a pool can call Worker's wake lambda (and so
-// WorkerPool::wake_workers) after the pool is destroyed. Fix: call wake_() under mutex_ in push()
-// (lock order queue -> pool is the only one). Enable this test with that fix.
-TEST(ReclaimQueueCloseTest, DISABLED_NoWakeRunsAfterCloseReturns) {
+TEST(ReclaimQueueCloseTest, NoWakeRunsAfterCloseReturns) {
   std::promise<void> in_wake_promise;
   std::shared_future<void> in_wake = in_wake_promise.get_future().share();
   std::atomic<bool> close_returned{false}, woke_after_close{false};
