@@ -72,7 +72,17 @@ std::vector<std::string> main_sys_path() {
   return entries;
 }
 
+// Imports, once in the main interpreter, the extension modules whose first import in two
+// workers at once crashes CPython: _datetime readies static types without a lock (gh-136421).
+// The Python executor does the same (pergil/_executor.py).
+void prepare_main_interpreter() {
+  detail::MainInterpreterAttached attached;
+  detail::Ref datetime = detail::Ref::steal(PyImport_ImportModule("_datetime"));
+  PyErr_Clear();  // a Python without _datetime has nothing to race on
+}
+
 detail::PoolOptions engine_options(PoolOptions options) {
+  prepare_main_interpreter();
   detail::PoolOptions engine;
   engine.workers = options.workers != 0 ? options.workers
                                         : std::max<size_t>(1, std::thread::hardware_concurrency());
