@@ -108,6 +108,8 @@ def run(stream, buffers):
         return (False, *dump_exception(error))
     finally:
         _flush_std_streams()
+    if _PURE_DATETIME_FALLBACK:
+        _pickle_pure_datetime_as_datetime()
     try:
         return (True, *_wire.dumps_result(result))
     except Exception as error:  # noqa: BLE001
@@ -115,6 +117,24 @@ def run(stream, buffers):
                             f"back from the worker: {error}")
         problem.__cause__ = error
         return (False, *dump_exception(problem))
+
+
+# CPython 3.12 refuses _datetime in own-GIL workers: datetime falls back to _pydatetime, whose
+# classes would pickle as _pydatetime.X, another class in the caller.
+_PURE_DATETIME_FALLBACK = sys.version_info < (3, 13)
+
+
+def _pickle_pure_datetime_as_datetime():
+    """Makes the pure-Python datetime classes pickle as the ``datetime`` classes they stand
+    for, so results are the caller's (C) datetime types. Cheap once done: a dict lookup."""
+    pure = sys.modules.get("_pydatetime")
+    if pure is None or pure.__dict__.get("_pergil_pickles_as_datetime"):
+        return
+    for name in ("date", "datetime", "time", "timedelta", "tzinfo", "timezone"):
+        getattr(pure, name).__module__ = "datetime"
+    # Its own reduce pickles state the C timezone cannot load: rebuild from its arguments.
+    pure.timezone.__reduce__ = lambda self: (type(self), self.__getinitargs__())
+    pure._pergil_pickles_as_datetime = True
 
 
 def run_chunk(function, chunk):
@@ -154,6 +174,9 @@ def _explain_refused_import(error):
 def dump_exception(error):
     """(stream, buffers) of (exception or None, type name, message, formatted traceback)."""
     import traceback
+
+    if _PURE_DATETIME_FALLBACK:
+        _pickle_pure_datetime_as_datetime()
 
     text = "".join(traceback.format_exception(error))
     replacement = _explain_refused_import(error) if isinstance(error, ImportError) else None

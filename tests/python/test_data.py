@@ -34,11 +34,7 @@ VALUES = [
 
 
 # On 3.12 a worker cannot import _datetime and falls back to _pydatetime: its objects must
-# still come back as the caller's datetime types.
-_PYDATETIME_BUG = pytest.mark.xfail(
-    sys.version_info[:2] == (3, 12), strict=True,
-    reason="pergil bug (reported): on 3.12 date/time/datetime/timedelta/timezone values "
-    "that went through a worker come back as _pydatetime.* objects, not datetime.* ones")
+# still come back as the caller's datetime types (and the caller's reach the worker).
 DATETIME_VALUES = [
     datetime.date(2024, 2, 29), datetime.datetime(2024, 2, 29, 12, 30, 1, 5),
     datetime.timedelta(days=3), datetime.time(1, 2, 3),
@@ -48,7 +44,7 @@ DATETIME_VALUES = [
 
 
 @pytest.mark.parametrize(
-    "value", VALUES + [pytest.param(v, marks=_PYDATETIME_BUG) for v in DATETIME_VALUES],
+    "value", VALUES + DATETIME_VALUES,
     ids=lambda v: type(v).__name__)
 def test_values_round_trip(executor, value):
     result = executor.submit(tasks.roundtrip, value).result()
