@@ -100,11 +100,10 @@ def test_base_exceptions_raised_by_a_task_reach_its_future_only(pool, workers, k
         assert caught.value.code == 3
 
 
+@pytest.mark.parametrize("workers", [2, 4], ids=lambda n: f"w{n}")  # one runs the other task
 def test_a_tasks_keyboard_interrupt_does_not_stop_other_tasks(workers, signals):
     """result() re-raising a task's own KeyboardInterrupt is not a Ctrl-C in the caller: the
     other running tasks of the pool must go on."""
-    if workers < 2:
-        pytest.skip("needs a second worker to run the other task")
     executor = pergil.InterpreterPoolExecutor(max_workers=workers)
     try:
         (spinner,) = start_spinners(executor, signals, 1)
