@@ -12,7 +12,9 @@ Worker::Worker(WorkerPool& pool, size_t index) : pool_(pool) { context_.index_ =
 
 Worker::~Worker() { join(); }
 
-void Worker::start() { thread_ = std::thread([this] { main(); }); }
+void Worker::start() {
+  thread_ = std::thread([this] { main(); });
+}
 
 void Worker::join() {
   if (thread_.joinable()) thread_.join();

@@ -160,10 +160,18 @@ void PickledCallJob::discard(detail::StopReason why, const std::string& message)
   Completion completion;
   completion.id = id();
   switch (why) {
-    case detail::StopReason::kBroken: completion.status = kBroken; break;
-    case detail::StopReason::kShutdown: completion.status = kShutdown; break;
-    case detail::StopReason::kTimedOut: completion.status = kTimedOut; break;
-    default: completion.status = kCancelled; break;
+    case detail::StopReason::kBroken:
+      completion.status = kBroken;
+      break;
+    case detail::StopReason::kShutdown:
+      completion.status = kShutdown;
+      break;
+    case detail::StopReason::kTimedOut:
+      completion.status = kTimedOut;
+      break;
+    default:
+      completion.status = kCancelled;
+      break;
   }
   completion.message = message;
   try {

@@ -1,13 +1,13 @@
 // core_module.cpp: pergil._core, multi-phase init, safe to import in own-GIL sub-interpreters.
 #include "core_module.h"
 
-#include "../engine/interpreter.h"
-
 #include <pthread.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <mutex>
+
+#include "../engine/interpreter.h"
 
 namespace pergil::python {
 

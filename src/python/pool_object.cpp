@@ -13,21 +13,19 @@
 namespace pergil::python {
 
 using detail::Buffer;
-using detail::ReleasedGil;
 using detail::Ref;
+using detail::ReleasedGil;
 
 namespace {
 
 struct PoolObject {
-  PyObject_HEAD
-  std::unique_ptr<detail::WorkerPool> pool;
+  PyObject_HEAD std::unique_ptr<detail::WorkerPool> pool;
   std::shared_ptr<CompletionQueue> completions;
   uint64_t generation;  // fork_generation() at creation
 };
 
 struct TaskObject {
-  PyObject_HEAD
-  PyObject* pool;  // strong reference to the PoolObject
+  PyObject_HEAD PyObject* pool;  // strong reference to the PoolObject
   std::shared_ptr<PickledCallJob> job;
 };
 

@@ -8,8 +8,8 @@ namespace pergil::python {
 namespace {
 
 struct SharedBufferObject {
-  PyObject_HEAD
-  detail::Buffer buffer;  // keeps the memory alive; may release a loan in another interpreter
+  PyObject_HEAD detail::Buffer
+      buffer;  // keeps the memory alive; may release a loan in another interpreter
   Py_ssize_t exports;
   uint64_t generation;  // fork_generation() at creation
 };
