@@ -159,6 +159,11 @@ class _Delivery:
         self.lock = threading.Lock()
         self.futures = {}
         self.thread = threading.Thread(target=self._loop, name="pergil-delivery", daemon=True)
+        # Set once the thread has made its last call into the pool: wait on this, not on
+        # thread.join(). On 3.12 a join interrupted by Ctrl-C marks the thread as ended while it
+        # still runs (gh-90882); a later join then returns at once, and a delivery thread still
+        # inside pool.completions() when the interpreter finalizes aborts the process.
+        self.ended = threading.Event()
         _live_deliveries.add(self)
         self.thread.start()
 
@@ -170,6 +175,7 @@ class _Delivery:
             raise
         finally:
             _live_deliveries.discard(self)
+            self.ended.set()
         self._fail_all("the pool ended without running it")
 
     def _fail_all(self, reason):
@@ -318,7 +324,7 @@ class InterpreterPoolExecutor(Executor):
         if not wait:
             return
         try:
-            self._delivery.thread.join()
+            self._delivery.ended.wait()
         except KeyboardInterrupt:
             self._pool.shutdown(False, True, True)
             raise
@@ -370,12 +376,12 @@ def _shutdown_all_at_exit():
         delivery.pool.shutdown(False, interrupted, interrupted)
     try:
         for delivery in deliveries:
-            delivery.thread.join()
+            delivery.ended.wait()
     except KeyboardInterrupt:
         for delivery in deliveries:
             delivery.pool.shutdown(False, True, True)
         for delivery in deliveries:
-            delivery.thread.join()
+            delivery.ended.wait()
     for delivery in deliveries:
         delivery.pool.shutdown(True, False, False)  # joins the ended worker threads
 
