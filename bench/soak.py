@@ -250,13 +250,17 @@ def run(args):
         # Each part runs first unmeasured, at its full size (twice for the throughput parts:
         # the caller's RSS settles during the second pass), right before it is measured, so
         # that imports, caches and the caller's allocator are in that part's steady state.
+        # Each warm-up pass ends with a snapshot, as the measured pass does: the heap trim in
+        # it changes what the next pass has to fault in again.
         for _ in range(2):
             map_tasks(executor, args.map_tasks, args.chunksize)
+            snapshot()
         with Part("map (chunksize)", "tasks") as part:
             part.count = map_tasks(executor, args.map_tasks, args.chunksize)
         parts.append(part)
         for _ in range(2):
             submit_tasks(executor, args.submit_tasks)
+            snapshot()
         with Part("submit", "tasks") as part:
             part.count = submit_tasks(executor, args.submit_tasks)
         parts.append(part)
