@@ -29,19 +29,9 @@ from faults.support import (  # noqa: E402
     start_spinners,
 )
 
+from faults.fixtures import signals, workers  # noqa: F401,E402 - shared fixtures
+
 pytestmark = pytest.mark.timeout(300)
-
-
-@pytest.fixture(params=WORKER_COUNTS, ids=lambda n: f"w{n}")
-def workers(request):
-    return request.param
-
-
-@pytest.fixture
-def signals():
-    pipe = Signals()
-    yield pipe
-    pipe.close()
 
 
 @pytest.fixture
