@@ -7,16 +7,12 @@
 #include <thread>
 #include <vector>
 
-#include "engine/buffer.h"
 #include "test_support.h"
 
 namespace pergil_test {
 namespace {
 
-using pergil::detail::Buffer;
 using pergil::detail::kLoanThreshold;
-using pergil::detail::ReclaimQueue;
-using pergil::detail::Ref;
 
 // Threads on which a PEP 688 object saw its buffer released (see kRecordingObject).
 std::mutex g_release_mutex;
@@ -57,52 +53,8 @@ bool has_big_pattern(const Buffer& b) {
   return true;
 }
 
-// What a LendJob hands back: the buffer taken in the worker, and where its loan returns.
-struct Lent {
-  bool ok = false;
-  Buffer buffer;
-  std::shared_ptr<ReclaimQueue> queue;
-  std::thread::id worker_thread;
-};
-
-// Builds `result` with Python statements in the worker and takes a Buffer on it there.
-class LendJob : public Job {
- public:
-  explicit LendJob(std::string code) : code_(std::move(code)), future_(promise_.get_future()) {}
-
-  void run(WorkerContext& worker) override {
-    Lent lent;
-    lent.queue = worker.reclaims();
-    lent.worker_thread = std::this_thread::get_id();
-    Ref globals = Ref::steal(PyDict_New());
-    PyDict_SetItemString(globals.get(), "__builtins__", PyEval_GetBuiltins());
-    Ref recorder = Ref::steal(PyCFunction_New(&g_record_release_def, nullptr));
-    PyDict_SetItemString(globals.get(), "record_release", recorder.get());
-    Ref done = Ref::steal(PyRun_String(code_.c_str(), Py_file_input, globals.get(), globals.get()));
-    PyObject* obj = done ? PyDict_GetItemString(globals.get(), "result") : nullptr;
-    lent.ok = obj && ReclaimQueue::take(worker.reclaims(), obj, &lent.buffer);
-    PyErr_Clear();
-    promise_.set_value(std::move(lent));  // our references die here; the loan keeps `obj`
-  }
-  void discard(StopReason, const std::string&) noexcept override { promise_.set_value(Lent{}); }
-
-  Lent take() {
-    wait_until(
-        [&] { return future_.wait_for(std::chrono::seconds(0)) == std::future_status::ready; },
-        "a lend job's end");
-    return future_.get();
-  }
-
- private:
-  std::string code_;
-  std::promise<Lent> promise_;
-  std::future<Lent> future_;
-};
-
 Lent lend_in(WorkerPool& pool, const std::string& code) {
-  auto job = std::make_shared<LendJob>(code);
-  pool.submit(job);
-  return job->take();
+  return pergil_test::lend_in(pool, code, {&g_record_release_def});
 }
 
 class ReclaimQueueTest : public ::testing::TestWithParam<size_t> {

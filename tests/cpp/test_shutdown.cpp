@@ -1,6 +1,7 @@
 // test_shutdown.cpp: WorkerPool shutdown modes, submit after shutdown, and broken pools.
 #include <gtest/gtest.h>
 
+#include <mutex>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -33,6 +34,35 @@ class Background {
   std::atomic<bool> done_{false};
   std::thread thread_;
 };
+
+// A C function for worker code that, once armed, blocks (its GIL released) until the gate
+// opens: called from a loan's release, it holds a worker between taking a job from the queue
+// and starting it (the worker drains its loan releases in between).
+std::atomic<bool> g_block_armed{false};
+std::atomic<int> g_blocked{0};
+std::shared_future<void> g_block_gate;
+
+PyObject* block(PyObject*, PyObject*) {
+  if (g_block_armed.load()) {
+    g_blocked.fetch_add(1);
+    ReleasedGil released;
+    g_block_gate.wait();
+  }
+  Py_RETURN_NONE;
+}
+PyMethodDef g_block_def = {"block", block, METH_NOARGS, nullptr};
+
+// A large buffer (so it is lent, not copied) whose release calls block().
+const char* const kBlockingRelease =
+    "class BlocksOnRelease:\n"
+    "    def __init__(self):\n"
+    "        self.data = bytes(200000)\n"
+    "    def __buffer__(self, flags):\n"
+    "        return memoryview(self.data)\n"
+    "    def __release_buffer__(self, view):\n"
+    "        view.release()\n"
+    "        block()\n"
+    "result = BlocksOnRelease()\n";
 
 class WorkerPoolShutdownTest : public ::testing::TestWithParam<size_t> {
  protected:
@@ -159,6 +189,94 @@ TEST_P(WorkerPoolShutdownTest, NoWaitThenDestruction) {
         EXPECT_EQ(out.kind, Outcome::kValue);
     }
   }
+}
+
+// shutdown(cancel_pending, interrupt) right after submitting endless jobs, while workers are
+// taking them from the queue: a job a worker has taken but not yet started must be stopped
+// too, or it would run forever and shutdown(wait) would never return.
+TEST_P(WorkerPoolShutdownTest, InterruptingShutdownStopsJobsJustTaken) {
+  std::mt19937 rng(11);
+  for (int round = 0; round < 50; ++round) {
+    std::vector<std::shared_ptr<PythonJob>> loops;
+    {
+      WorkerPool pool(pool_options(workers()));
+      for (size_t i = 0; i < workers() * 2; ++i) {
+        loops.push_back(endless_job());
+        pool.submit(loops.back());
+      }
+      auto pause = std::chrono::microseconds(rng() % 300);  // around when workers wake
+      for (auto until = std::chrono::steady_clock::now() + pause;
+           std::chrono::steady_clock::now() < until;) {
+      }
+      Background shutdown(
+          [&] { pool.shutdown(true, /*cancel_pending=*/true, /*interrupt=*/true); });
+      shutdown.join();
+    }
+    for (auto& loop : loops) {
+      Outcome out = loop->wait();
+      EXPECT_EQ(loop->ends(), 1);
+      if (out.kind == Outcome::kInterrupted) {
+        EXPECT_EQ(out.reason, StopReason::kCancelled);
+      } else {
+        ASSERT_EQ(out.kind, Outcome::kDiscarded) << out.text;
+        EXPECT_TRUE(out.reason == StopReason::kShutdown || out.reason == StopReason::kCancelled);
+      }
+    }
+  }
+}
+
+// The same, made certain: every worker has taken an endless job from the queue and is held
+// (by a loan release it drains) before starting it, when shutdown(cancel_pending, interrupt)
+// runs. Those jobs are in neither the queue nor running_; each must still never start.
+TEST_P(WorkerPoolShutdownTest, InterruptingShutdownStopsJobsTakenNotStarted) {
+  std::promise<void> open_blockers, release_block;
+  g_block_gate = release_block.get_future().share();
+  g_blocked.store(0);
+  std::mutex lent_mutex;
+  std::vector<Lent> lent;  // one loan per worker, taken by its initialize hook
+  PoolOptions options = pool_options(workers());
+  options.initialize = [&](WorkerContext& worker, std::string*) {
+    Lent l = lend_here(worker, kBlockingRelease, {&g_block_def});
+    std::lock_guard<std::mutex> lock(lent_mutex);
+    lent.push_back(std::move(l));
+    return true;
+  };
+  std::vector<std::shared_ptr<PythonJob>> loops;
+  {
+    WorkerPool pool(options);
+    auto blockers = occupy_workers(pool, open_blockers.get_future().share());
+    ASSERT_EQ(lent.size(), workers());  // every hook ran before its worker took a blocker
+    for (auto& l : lent) ASSERT_TRUE(l.ok && l.queue->outstanding() == 1);
+    g_block_armed.store(true);
+    for (auto& l : lent) l.buffer.keeper.reset();  // queued: each worker drains its own
+    for (size_t i = 0; i < workers(); ++i) {
+      loops.push_back(endless_job());
+      pool.submit(loops.back());
+    }
+    open_blockers.set_value();  // each worker ends its blocker, takes a loop, drains, blocks
+    wait_until([&] { return g_blocked.load() == static_cast<int>(workers()); },
+               "every worker holding a job it took, inside a loan release");
+    Background shutdown([&] { pool.shutdown(true, /*cancel_pending=*/true, /*interrupt=*/true); });
+    wait_until([&] { return !pool.accepting(); }, "shutdown starting");
+    // shutdown's discard and interrupt passes are not observable from here: give them time.
+    // Too short a pause lets the loops start and be interrupted instead; it cannot fail wrongly.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    release_block.set_value();
+    shutdown.join();
+    g_block_armed.store(false);
+    for (auto& b : blockers) EXPECT_EQ(b->wait().text, "'blocker'");
+  }
+  for (auto& loop : loops) {
+    Outcome out = loop->wait();
+    EXPECT_EQ(loop->ends(), 1);
+    if (out.kind == Outcome::kInterrupted) {
+      EXPECT_EQ(out.reason, StopReason::kCancelled);
+    } else {
+      EXPECT_EQ(out.kind, Outcome::kDiscarded) << out.text;
+      EXPECT_EQ(out.reason, StopReason::kShutdown);
+    }
+  }
+  for (auto& l : lent) EXPECT_EQ(l.queue->outstanding(), 0u);
 }
 
 TEST_P(WorkerPoolShutdownTest, SubmitAfterShutdownThrows) {

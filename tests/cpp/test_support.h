@@ -12,15 +12,20 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "engine/buffer.h"
 #include "engine/gil.h"
 #include "engine/worker_pool.h"
 
 namespace pergil_test {
 
+using pergil::detail::Buffer;
 using pergil::detail::Job;
 using pergil::detail::JobState;
 using pergil::detail::PoolOptions;
+using pergil::detail::ReclaimQueue;
+using pergil::detail::Ref;
 using pergil::detail::ReleasedGil;
 using pergil::detail::StopReason;
 using pergil::detail::WorkerContext;
@@ -113,27 +118,26 @@ inline void PythonJob::run(WorkerContext& worker) {
   }
   Outcome out;
   out.worker = worker.index();
-  pergil::detail::Ref globals = pergil::detail::Ref::steal(PyDict_New());
+  Ref globals = Ref::steal(PyDict_New());
   PyDict_SetItemString(globals.get(), "__builtins__", PyEval_GetBuiltins());
-  pergil::detail::Ref value =
-      pergil::detail::Ref::steal(PyRun_String(code_.c_str(), mode_, globals.get(), globals.get()));
+  Ref value = Ref::steal(PyRun_String(code_.c_str(), mode_, globals.get(), globals.get()));
   if (after_gate_.valid()) {
     ReleasedGil released;
     after_gate_.wait();
   }
   if (value && mode_ == Py_file_input) {
-    value = pergil::detail::Ref::borrow(PyDict_GetItemString(globals.get(), "result"));
-    if (!value) value = pergil::detail::Ref::borrow(Py_None);
+    value = Ref::borrow(PyDict_GetItemString(globals.get(), "result"));
+    if (!value) value = Ref::borrow(Py_None);
   }
   if (value) {
-    pergil::detail::Ref text = pergil::detail::Ref::steal(PyObject_Repr(value.get()));
+    Ref text = Ref::steal(PyObject_Repr(value.get()));
     out.kind = text ? Outcome::kValue : Outcome::kError;
     if (text) out.text = PyUnicode_AsUTF8(text.get());
   } else {
     out.kind =
         PyErr_ExceptionMatches(worker.interrupt_type()) ? Outcome::kInterrupted : Outcome::kError;
     PyObject* exc = PyErr_GetRaisedException();
-    pergil::detail::Ref text = pergil::detail::Ref::steal(PyObject_Repr(exc));
+    Ref text = Ref::steal(PyObject_Repr(exc));
     if (text) out.text = PyUnicode_AsUTF8(text.get());
     Py_XDECREF(exc);
   }
@@ -163,6 +167,67 @@ inline std::string counted(long long n) { return std::to_string(n * (n - 1) / 2)
 // A job that spins in Python until it is interrupted: nothing else can end it.
 inline std::shared_ptr<PythonJob> endless_job() {
   return std::make_shared<PythonJob>("while True:\n    pass\n", Py_file_input);
+}
+
+// What a LendJob hands back: the buffer taken in the worker, and where its loan returns.
+struct Lent {
+  bool ok = false;
+  Buffer buffer;
+  std::shared_ptr<ReclaimQueue> queue;
+  std::thread::id worker_thread;
+};
+
+// Builds `result` with Python statements in the calling worker (with `functions`, C functions
+// of the test, bound in its namespace) and takes a Buffer on it: a copy, or a loan if large.
+// Contract: runs on a worker thread with its GIL held (a job or an initialize hook).
+inline Lent lend_here(WorkerContext& worker, const std::string& code,
+                      const std::vector<PyMethodDef*>& functions) {
+  Lent lent;
+  lent.queue = worker.reclaims();
+  lent.worker_thread = std::this_thread::get_id();
+  Ref globals = Ref::steal(PyDict_New());
+  PyDict_SetItemString(globals.get(), "__builtins__", PyEval_GetBuiltins());
+  for (PyMethodDef* def : functions) {
+    Ref function = Ref::steal(PyCFunction_New(def, nullptr));
+    PyDict_SetItemString(globals.get(), def->ml_name, function.get());
+  }
+  Ref done = Ref::steal(PyRun_String(code.c_str(), Py_file_input, globals.get(), globals.get()));
+  PyObject* obj = done ? PyDict_GetItemString(globals.get(), "result") : nullptr;
+  lent.ok = obj && ReclaimQueue::take(worker.reclaims(), obj, &lent.buffer);
+  PyErr_Clear();
+  return lent;  // our references die with `globals`; a loan keeps `obj`
+}
+
+// A job that runs lend_here() and hands the Lent to the test.
+class LendJob : public Job {
+ public:
+  LendJob(std::string code, std::vector<PyMethodDef*> functions)
+      : code_(std::move(code)), functions_(std::move(functions)), future_(promise_.get_future()) {}
+
+  void run(WorkerContext& worker) override {
+    promise_.set_value(lend_here(worker, code_, functions_));
+  }
+  void discard(StopReason, const std::string&) noexcept override { promise_.set_value(Lent{}); }
+
+  Lent take() {
+    wait_until(
+        [&] { return future_.wait_for(std::chrono::seconds(0)) == std::future_status::ready; },
+        "a lend job's end");
+    return future_.get();
+  }
+
+ private:
+  std::string code_;
+  std::vector<PyMethodDef*> functions_;
+  std::promise<Lent> promise_;
+  std::future<Lent> future_;
+};
+
+inline Lent lend_in(WorkerPool& pool, const std::string& code,
+                    std::vector<PyMethodDef*> functions) {
+  auto job = std::make_shared<LendJob>(code, std::move(functions));
+  pool.submit(job);
+  return job->take();
 }
 
 inline PoolOptions pool_options(size_t workers) {
