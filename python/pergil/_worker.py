@@ -78,35 +78,10 @@ def _run_main_script(module, path, module_name):
         _running_main_script = False
 
 
-def _serialize_extension_loading():
-    """Loads extension modules one interpreter at a time, process-wide: CPython races when two
-    interpreters first load the same one at once (gh-136421; 3.12.1 aborts on concurrent
-    refused imports). Imports are rare, so the lock costs nothing that matters."""
-    from importlib.machinery import ExtensionFileLoader
-
-    from pergil import _core
-
-    def serialized(method):
-        def locked(self, arg):
-            _core.lock_extension_loading()
-            try:
-                return method(self, arg)
-            finally:
-                _core.unlock_extension_loading()
-
-        return locked
-
-    # This interpreter's own importlib classes: patching them touches no other interpreter.
-    for name in ("create_module", "exec_module"):
-        setattr(ExtensionFileLoader, name, serialized(getattr(ExtensionFileLoader, name)))
-
-
 def setup(blob):
     """Prepares this worker. Returns None, or the formatted error that breaks the pool."""
     try:
         import pickle
-
-        _serialize_extension_loading()
 
         main_path, main_module, initializer = pickle.loads(blob)
         if main_path is not None or main_module is not None:

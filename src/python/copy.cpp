@@ -1,10 +1,8 @@
-// copy.cpp: pergil._core module functions: the one copy a big bytes-like result needs, and the
-// process-wide lock around loading extension modules in workers.
+// copy.cpp: pergil._core.copy_bytes / copy_bytearray, the one copy a big bytes-like result needs.
 #include <sys/mman.h>
 
 #include <cstdint>
 #include <cstring>
-#include <mutex>
 
 #include "../engine/gil.h"
 #include "core_module.h"
@@ -46,30 +44,9 @@ PyObject* copy_as(PyObject* source, bool as_bytearray) {
 PyObject* copy_bytes(PyObject*, PyObject* source) { return copy_as(source, false); }
 PyObject* copy_bytearray(PyObject*, PyObject* source) { return copy_as(source, true); }
 
-// CPython 3.12/3.13 race when two interpreters first load the same extension module at once
-// (gh-136421: _datetime's static types; 3.12.1 aborts on concurrent refused single-phase
-// imports). Workers hold this lock while loading one (pergil/_worker.py). Recursive: loading
-// a module may import another on the same thread.
-std::recursive_mutex extension_loading;
-
-PyObject* lock_extension_loading(PyObject*, PyObject*) {
-  detail::ReleasedGil released;  // another worker may hold it while it waits for nothing of ours
-  extension_loading.lock();
-  Py_RETURN_NONE;
-}
-
-PyObject* unlock_extension_loading(PyObject*, PyObject*) {
-  extension_loading.unlock();
-  Py_RETURN_NONE;
-}
-
 }  // namespace
 
 PyMethodDef core_methods[] = {
-    {"lock_extension_loading", lock_extension_loading, METH_NOARGS,
-     "Takes the process-wide lock around loading an extension module (recursive)."},
-    {"unlock_extension_loading", unlock_extension_loading, METH_NOARGS,
-     "Releases lock_extension_loading()."},
     {"copy_bytes", copy_bytes, METH_O,
      "copy_bytes(buffer) -> bytes: one copy, made without the GIL."},
     {"copy_bytearray", copy_bytearray, METH_O,
