@@ -7,7 +7,7 @@ import weakref
 from concurrent.futures import Executor, Future
 from concurrent.futures._base import CANCELLED_AND_NOTIFIED, FINISHED, PENDING, InvalidStateError
 
-from pergil import _core, _wire, _worker
+from pergil import _core, _interrupt_hooks, _wire, _worker
 from pergil._errors import BrokenInterpreterPool, RemoteError, RemoteTraceback, TaskTimeout
 
 # Completion codes of the engine (src/python/call_job.h).
@@ -394,3 +394,4 @@ def _after_fork_in_child():
 
 threading._register_atexit(_shutdown_all_at_exit)
 os.register_at_fork(after_in_child=_after_fork_in_child)
+_interrupt_hooks.install()  # Ctrl-C in concurrent.futures.wait()/as_completed() stops pools

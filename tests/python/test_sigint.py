@@ -17,6 +17,8 @@ pytestmark = pytest.mark.timeout(600)
 # Where the main thread waits when SIGINT arrives (see faults/sigint_script.py).
 UNCAUGHT = ["result", "exception", "map", "map-chunks", "as_completed", "wait", "with", "shutdown"]
 CAUGHT = ["result", "exception", "map", "map-chunks", "as_completed", "wait"]
+# Modes that wait on futures the script holds (map's own futures are cancelled by map itself).
+HELD = ["result", "exception", "as_completed", "wait"]
 
 
 @pytest.mark.parametrize("workers", WORKER_COUNTS, ids=lambda n: f"w{n}")
@@ -36,6 +38,19 @@ def test_ctrl_c_caught_then_the_pool_serves(mode, workers):
     returncode, out, err = interrupt_when_ready("sigint_script.py", f"{mode}-recover", workers)
     assert returncode == 0, f"exit code {returncode}\n{out}\n{err}"
     assert out.splitlines() == ["ready", "caught KeyboardInterrupt", "served: 42", "clean exit"]
+    assert err == ""
+
+
+@pytest.mark.parametrize("workers", WORKER_COUNTS, ids=lambda n: f"w{n}")
+@pytest.mark.parametrize("mode", HELD)
+def test_ctrl_c_alone_interrupts_the_running_tasks(mode, workers):
+    """The script catches the KeyboardInterrupt and cancels nothing: the running loops must
+    end cancelled by the Ctrl-C itself (in the stdlib's wait()/as_completed() too) and the
+    queued loops then start, before anything else touches the pool."""
+    returncode, out, err = interrupt_when_ready("sigint_script.py", f"{mode}-interrupts", workers)
+    assert returncode == 0, f"exit code {returncode}\n{out}\n{err}"
+    assert out.splitlines() == ["ready", "caught KeyboardInterrupt", f"interrupted: {workers}",
+                                "served: 42", "clean exit"], f"{out}\n{err}"
     assert err == ""
 
 

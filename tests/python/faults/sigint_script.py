@@ -5,7 +5,8 @@ test then sends SIGINT.
 MODE: result, exception, map, map-chunks, as_completed, wait, with, shutdown, exit (the main
 script ends with the loops running: interpreter exit waits for them), and MODE-recover, which
 catches the KeyboardInterrupt, cancels what is left, checks that the pool still serves and
-exits normally.
+exits normally. MODE-interrupts catches it and cancels nothing: the Ctrl-C alone must have
+stopped the running loops (they end cancelled and the queued loops start), then as -recover.
 """
 
 import concurrent.futures as cf
@@ -14,7 +15,7 @@ import threading
 
 import pergil
 from faults import tasks
-from faults.support import Signals
+from faults.support import WAIT_TIMEOUT, Signals
 
 # The function that must be on the main thread's stack when SIGINT arrives, per mode.
 WAITING_IN = {
@@ -78,23 +79,37 @@ def wait_in(mode, executor, futures, signals, workers):
         raise ValueError(mode)
 
 
+def report_interrupted(futures, signals, workers):
+    """Nothing was cancelled by hand: the loops that ran at SIGINT end only if the Ctrl-C
+    interrupted them, and only then do the queued ones start (a hang fails the test)."""
+    try:
+        signals.wait(workers, timeout=WAIT_TIMEOUT)
+    except AssertionError as error:
+        print("the queued loops never started:", error, flush=True)
+        return
+    done, _ = cf.wait(futures[:workers], timeout=WAIT_TIMEOUT)
+    print("interrupted:", sum(future.cancelled() for future in done), flush=True)
+
+
 def main(mode, workers):
     signals = Signals()
     executor = pergil.InterpreterPoolExecutor(max_workers=workers)
-    base = mode.removesuffix("-recover")
+    base = mode.removesuffix("-recover").removesuffix("-interrupts")
     futures = []
     if base not in ("map", "map-chunks"):  # map() submits its own loops
         futures = [executor.submit(tasks.spin, signals.fd) for _ in range(2 * workers)]
     announce_when_waiting(signals, workers, WAITING_IN[base])
     if base == "exit":
         return  # interpreter exit waits for the loops; Ctrl-C there must stop them
-    if not mode.endswith("-recover"):
+    if base == mode:
         wait_in(base, executor, futures, signals, workers)
         return
     try:
         wait_in(base, executor, futures, signals, workers)
     except KeyboardInterrupt:
         print("caught KeyboardInterrupt", flush=True)
+    if mode.endswith("-interrupts"):
+        report_interrupted(futures, signals, workers)
     for future in futures:
         future.cancel()  # the loops still queued or running: the caller stops everything
     print("served:", executor.submit(tasks.add, 20, 22).result(timeout=60), flush=True)
