@@ -23,6 +23,7 @@ bool ReclaimQueue::lend(std::shared_ptr<ReclaimQueue> self, PyObject* obj, Buffe
   }
   out->data = static_cast<const char*>(loan->view.buf);
   out->size = static_cast<size_t>(loan->view.len);
+  out->loan = loan;
   self->outstanding_.fetch_add(1, std::memory_order_acq_rel);
   // The deleter may run on any thread, with any GIL or none: it only queues.
   out->keeper = std::shared_ptr<const void>(loan, [queue = std::move(self)](const void* p) {
@@ -38,6 +39,15 @@ bool ReclaimQueue::take(const std::shared_ptr<ReclaimQueue>& queue, PyObject* ob
   if (small) *out = Buffer::copy_of(view.buf, static_cast<size_t>(view.len));
   PyBuffer_Release(&view);
   return small ? true : queue->lend(queue, obj, out);
+}
+
+void mark_if_movable(Loan* loan) {
+  PyObject* obj = loan->view.obj;
+  if (obj == nullptr || Py_REFCNT(obj) != 1) return;  // shared: a move would change it for others
+  // Exact types only: a subclass may keep the memory elsewhere too. A bytearray's single export
+  // is this loan's view (its refcount of 1 already says nobody else can resize or read it).
+  if (PyBytes_CheckExact(obj) || PyByteArray_CheckExact(obj))
+    loan->movable.store(true, std::memory_order_release);
 }
 
 void ReclaimQueue::push(Loan* loan) {

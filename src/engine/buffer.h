@@ -24,10 +24,13 @@ class ReclaimQueue;
 // A contiguous, read-only block of memory that any interpreter may read while it holds a copy
 // of the Buffer. `keeper` owns the memory: plain C++ storage, or a loan on a Python object whose
 // release is queued back to the interpreter that owns the object.
+struct Loan;
 struct Buffer {
   const char* data = nullptr;
   size_t size = 0;
   std::shared_ptr<const void> keeper;
+  // The loan `keeper` owns, if the memory is lent (nullptr for copies).
+  Loan* loan = nullptr;
 
   static Buffer copy_of(const void* data, size_t size);
 };
@@ -35,7 +38,16 @@ struct Buffer {
 // A Py_buffer held on an object of one interpreter. Created and released in that interpreter.
 struct Loan {
   Py_buffer view{};
+  // Set by the owning interpreter (its GIL held) once the lent object is an exact bytes or
+  // bytearray whose only reference is this loan: nobody can read it any more but a holder of
+  // this loan, so its pages may be moved out instead of copied (see mark_if_movable). Read by
+  // the receiver after the completion that carries the loan (a mutex handoff) was taken.
+  std::atomic<bool> movable{false};
 };
+
+// Marks `loan` movable if its object is referenced by nothing else. Contract: the owning
+// interpreter's GIL is held, and the caller dropped every reference of its own first.
+void mark_if_movable(Loan* loan);
 
 // Releases of loans, queued by any thread, performed by the owning interpreter's thread with
 // its GIL held. After close(), queued and later releases are dropped without touching Python:

@@ -140,7 +140,9 @@ void PickledCallJob::run(detail::WorkerContext& worker) {
   }
   call_ = Payload{};  // the worker's own views keep whatever argument memory they still use
   if (result && collect_result(worker, result.get(), &completion)) {
-    result.reset();
+    result.reset();  // drops the worker's own references to the result's buffers
+    for (const Buffer& buffer : completion.payload.buffers)
+      if (buffer.loan != nullptr) detail::mark_if_movable(buffer.loan);
     return finish(std::move(completion));
   }
   result.reset();

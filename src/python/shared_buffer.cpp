@@ -69,6 +69,21 @@ PyType_Spec shared_buffer_spec = {
     shared_buffer_slots,
 };
 
+detail::Buffer* movable_buffer(PyTypeObject* type, PyObject* obj) {
+  if (Py_TYPE(obj) != type) return nullptr;
+  auto* self = reinterpret_cast<SharedBufferObject*>(obj);
+  detail::Buffer& buffer = self->buffer;
+  bool alone = self->exports == 0 && buffer.keeper.use_count() == 1;
+  if (!alone || buffer.loan == nullptr || self->generation != fork_generation()) return nullptr;
+  return buffer.loan->movable.load(std::memory_order_acquire) ? &buffer : nullptr;
+}
+
+void forget_memory(PyObject* obj) {
+  detail::Buffer& buffer = reinterpret_cast<SharedBufferObject*>(obj)->buffer;
+  buffer.data = nullptr;  // its pages were moved out: it reads as empty from now on
+  buffer.size = 0;
+}
+
 PyObject* wrap_buffer(PyTypeObject* type, detail::Buffer buffer) {
   PyObject* self = type->tp_alloc(type, 0);
   if (self == nullptr) return nullptr;

@@ -315,3 +315,33 @@ def wait_for_count(directory, count, limit=WAIT_LIMIT):
             return False
         time.sleep(_POLL)
     return True
+
+
+# ---- results whose pages may move (test_transfer.py) ----
+
+_kept_results = {}
+
+
+class BytesSubclass(bytes):
+    pass
+
+
+def kept_bytes(size, seed):
+    """The same bytes object on every call to this worker: it must never move out."""
+    return _kept_results.setdefault((size, seed), pattern(size, seed))
+
+
+def same_bytes_twice(size, seed):
+    data = pattern(size, seed)
+    return data, data
+
+
+def bytes_subclass(size, seed):
+    return BytesSubclass(pattern(size, seed))
+
+
+def shifted_bytearray(size, seed):
+    """A bytearray whose buffer starts one byte into its block (del at the front)."""
+    data = bytearray(b"\0" + pattern(size, seed))
+    del data[:1]
+    return data
