@@ -28,6 +28,12 @@ uint64_t fork_generation();
 // The Buffer (and so the memory it reads) lives as long as the returned object.
 PyObject* wrap_buffer(PyTypeObject* shared_buffer_type, detail::Buffer buffer);
 
+// The Buffer of `obj` if it is a SharedBuffer (of `type`) that nobody else can read: a loan
+// marked movable (see detail::Loan), held by this object alone, with no export alive. Its pages
+// may then be moved out instead of copied; call forget_memory(obj) right after. Else nullptr.
+detail::Buffer* movable_buffer(PyTypeObject* type, PyObject* obj);
+void forget_memory(PyObject* shared_buffer);
+
 // Module functions (copy.cpp).
 extern PyMethodDef core_methods[];
 
