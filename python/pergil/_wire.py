@@ -9,8 +9,14 @@ zero-copy read-only ``memoryview``.
 
 import array
 import io
-import pickle
 import types
+
+try:
+    # The C pickler alone: the pickle module on top of it imports re, enum, struct and more,
+    # which was the largest part of every worker's start-up. Same classes and functions.
+    import _pickle as pickle
+except ImportError:  # an interpreter without the C accelerator
+    import pickle
 
 from pergil._core import LOAN_THRESHOLD, copy_bytearray, copy_bytes
 

@@ -81,9 +81,7 @@ def _run_main_script(module, path, module_name):
 def setup(blob):
     """Prepares this worker. Returns None, or the formatted error that breaks the pool."""
     try:
-        import pickle
-
-        main_path, main_module, initializer = pickle.loads(blob)
+        main_path, main_module, initializer = _wire.loads(blob, [])
         if main_path is not None or main_module is not None:
             sys.modules["__main__"] = sys.modules["__mp_main__"] = _LazyMain(main_path, main_module)
         if initializer is not None:
