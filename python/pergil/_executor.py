@@ -300,17 +300,24 @@ class InterpreterPoolExecutor(Executor):
             raise BrokenInterpreterPool(self._pool.broken) from None
         raise RuntimeError("cannot schedule new futures after shutdown") from error
 
-    def map(self, fn, *iterables, timeout=None, chunksize=1):
-        """Like Executor.map. With ``chunksize`` > 1, items travel to workers in batches."""
-        if not isinstance(chunksize, int) or chunksize < 1:
-            raise ValueError("chunksize must be a positive int")
+    def map(self, fn, *iterables, timeout=None, chunksize=None):
+        """Like Executor.map, with items sent to workers in chunks. The default ``chunksize``
+        is multiprocessing.Pool.map's: about four chunks per worker; 1 sends one task per item.
+        Either way the results before a failing item are yielded, then its exception raised
+        (the rest of its chunk does not run)."""
+        if chunksize is not None and (not isinstance(chunksize, int) or isinstance(chunksize, bool)
+                                      or chunksize < 1):
+            raise ValueError(f"chunksize must be a positive int or None, not {chunksize!r}")
+        items = list(zip(*iterables))  # Executor.map takes every item at once too
+        if chunksize is None:
+            chunksize = -(-len(items) // (4 * self._max_workers)) or 1
         if chunksize == 1:
-            return super().map(fn, *iterables, timeout=timeout)
+            return super().map(fn, *zip(*items), timeout=timeout) if items else iter(())
         import itertools
 
-        batches = _batched(zip(*iterables), chunksize)
-        results = super().map(_worker.run_chunk, itertools.repeat(fn), batches, timeout=timeout)
-        return itertools.chain.from_iterable(results)
+        batches = _batched(items, chunksize)
+        return _unchunk(super().map(_worker.run_chunk, itertools.repeat(fn), batches,
+                                    timeout=timeout))
 
     def shutdown(self, wait=True, *, cancel_futures=False, interrupt_running=False):
         """Stops accepting work. ``cancel_futures`` cancels queued tasks; ``interrupt_running``
@@ -339,6 +346,18 @@ class InterpreterPoolExecutor(Executor):
         pool = getattr(self, "_pool", None)
         if pool is not None and not self._shutdown and self._generation == _fork_generation:
             pool.shutdown(False, False, False)  # workers finish queued work, then end
+
+
+def _unchunk(chunks):
+    """Yields the results of map() chunks in order; raises the first failing item's exception
+    (with its remote traceback) after the results before it."""
+    try:
+        for values, error in chunks:
+            yield from values
+            if error is not None:
+                raise _remote_exception(*error)
+    finally:
+        chunks.close()  # cancels the chunks not yet run, as Executor.map's iterator does
 
 
 def _batched(iterable, n):

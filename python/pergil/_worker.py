@@ -136,8 +136,16 @@ def _pickle_pure_datetime_as_datetime():
 
 
 def run_chunk(function, chunk):
-    """One map() chunk: the calls in order; the first exception ends the chunk."""
-    return [function(*args) for args in chunk]
+    """One map() chunk: the calls in order, up to the first exception. Returns (results, None),
+    or (the results so far, the exception as dump_exception packs it), so that the caller
+    sees every result before the failing item, as with one task per item."""
+    results = []
+    for args in chunk:
+        try:
+            results.append(function(*args))
+        except Exception as error:  # noqa: BLE001 - BaseExceptions fail the chunk as a whole
+            return results, dump_exception(error)
+    return results, None
 
 
 def _flush_std_streams():

@@ -62,22 +62,38 @@ def test_map_chunksize(executor, chunksize):
     assert list(executor.map(tasks.add, items, items, chunksize=chunksize)) == [2 * i for i in items]
 
 
-@pytest.mark.parametrize("chunksize", [0, -1, 1.5, "2"])
+@pytest.mark.parametrize("chunksize", [0, -1, 1.5, "2", True])
 def test_map_bad_chunksize(executor, chunksize):
     with pytest.raises((ValueError, TypeError)):
         executor.map(tasks.square, range(3), chunksize=chunksize)
 
 
-@pytest.mark.parametrize("chunksize", [1, 5])
+@pytest.mark.parametrize("chunksize", [None, 1, 5, 64])
 def test_map_reraises_at_failing_item(executor, chunksize):
     results = executor.map(tasks.fail_on, range(20), [7] * 20, chunksize=chunksize)
     seen = []
-    with pytest.raises(ValueError, match="item 7"):
+    with pytest.raises(ValueError, match="item 7") as raised:
         for value in results:
             seen.append(value)
-    # As ProcessPoolExecutor: the chunk holding the failure raises as a whole.
-    assert seen == list(range(7 // chunksize * chunksize))
+    # Every result before the failing item arrives, whatever the chunking.
+    assert seen == list(range(7))
+    assert isinstance(raised.value.__cause__, pergil.RemoteTraceback)
+    assert "fail_on" in str(raised.value.__cause__)
     assert executor.submit(tasks.square, 5).result() == 25
+
+
+@pytest.mark.parametrize("count", [0, 1, 3, 8, 9, 1001])
+def test_map_default_chunks_keep_every_item_in_order(executor, count):
+    items = list(range(count))
+    assert list(executor.map(tasks.add, items, items[::-1])) == [count - 1] * count
+    assert list(executor.map(tasks.square, iter(items))) == [i * i for i in items]
+
+
+def test_map_chunk_raising_a_base_exception_fails_as_a_whole(executor):
+    results = executor.map(tasks.raise_keyboard_interrupt_on, range(4), chunksize=4)
+    with pytest.raises(KeyboardInterrupt):
+        list(results)
+    assert executor.submit(tasks.square, 6).result() == 36
 
 
 def test_map_timeout_none_and_generous(executor):

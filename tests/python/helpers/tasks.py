@@ -156,6 +156,10 @@ def raise_keyboard_interrupt():
     raise KeyboardInterrupt("from the task")
 
 
+def raise_keyboard_interrupt_on(item):
+    raise KeyboardInterrupt(f"from the task, item {item}")
+
+
 def recurse_forever(depth=0):
     return recurse_forever(depth + 1) + 1
 
