@@ -78,9 +78,31 @@ def _run_main_script(module, path, module_name):
         _running_main_script = False
 
 
+def _serialize_extension_creation():
+    """CPython 3.12: no two workers create the same extension module at once. 3.12 runs a
+    module's init in the importing interpreter (before refusing a single-phase one),
+    and two workers running the same init at once corrupt the heap (readline, _curses).
+    3.13 runs every init in the main interpreter, under its GIL (gh-117953): nothing to do.
+    The lock is taken and released inside one C call (see src/python/import_lock.cpp), so a
+    cancel landing anywhere here leaves nothing held."""
+    if sys.version_info >= (3, 13):
+        return
+    from importlib.machinery import ExtensionFileLoader
+
+    from pergil._core import create_extension_serialized
+
+    create_module = ExtensionFileLoader.create_module  # this interpreter's own class
+
+    def create_module_serialized(self, spec):
+        return create_extension_serialized(spec.name, create_module, self, spec)
+
+    ExtensionFileLoader.create_module = create_module_serialized
+
+
 def setup(blob):
     """Prepares this worker. Returns None, or the formatted error that breaks the pool."""
     try:
+        _serialize_extension_creation()
         main_path, main_module, initializer = _wire.loads(blob, [])
         if main_path is not None or main_module is not None:
             sys.modules["__main__"] = sys.modules["__mp_main__"] = _LazyMain(main_path, main_module)
