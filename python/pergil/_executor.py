@@ -189,22 +189,32 @@ class _Delivery:
                     pass
 
     def _deliver_until_closed(self):
-        pool = self.pool
+        # The per-task cost of the whole executor is mostly here and in submit(), all under
+        # the caller's GIL: one lock per batch, and plain results loaded inline.
+        pool, futures, lock, loads = self.pool, self.futures, self.lock, _wire.loads_plain
         while True:
             batch = pool.completions()
             if batch is None:
                 break
-            for task_id, status, stream, buffers, message in batch:
-                with self.lock:
-                    entry = self.futures.pop(task_id, None)
+            with lock:
+                entries = [futures.pop(completion[0], None) for completion in batch]
+            for entry, (_, status, stream, buffers, message) in zip(entries, batch):
                 if entry is None or entry[0].done():
-                    continue
-                future, timeout = entry
+                    continue  # e.g. cancelled by the caller: its callbacks already ran
+                future = entry[0]
                 try:
-                    _complete(future, status, stream, buffers, message, timeout)
+                    if status == _OK and not buffers:
+                        try:
+                            value = loads(stream)
+                        except BaseException:  # noqa: BLE001 - _complete reports it
+                            _complete(future, status, stream, buffers, message, entry[1])
+                        else:
+                            future.set_result(value)
+                    else:
+                        _complete(future, status, stream, buffers, message, entry[1])
                 except InvalidStateError:
                     pass  # cancelled by the caller while we completed it
-            del batch
+            del batch, entries
 
 
 class InterpreterPoolExecutor(Executor):

@@ -159,6 +159,9 @@ class Unpickler(pickle.Unpickler):
         return _rebuild(pid, self._buffers)
 
 
+loads_plain = pickle.loads  # a stream without out-of-band buffers
+
+
 def loads(stream, buffers):
     # Every persistent id adds a buffer: without buffers the C unpickler alone is enough.
     if not buffers:

@@ -1,7 +1,9 @@
 // worker_pool.cpp: queueing, cancelling and shutting down jobs across a pool's workers.
 #include "worker_pool.h"
 
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 
 #include "interrupter.h"
 
@@ -19,17 +21,19 @@ WorkerPool::WorkerPool(PoolOptions options) : options_(std::move(options)) {
 WorkerPool::~WorkerPool() { shutdown(/*wait=*/true, /*cancel_pending=*/true, false); }
 
 void WorkerPool::submit(std::shared_ptr<Job> job) {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (!accepting_) {
-      if (!broken_reason_.empty())
-        throw std::runtime_error("the pool is broken: " + broken_reason_);
-      throw std::runtime_error("cannot schedule new work after shutdown");
-    }
-    job->id_ = next_id_++;
-    queue_.push_back(std::move(job));
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (!accepting_) {
+    if (!broken_reason_.empty()) throw std::runtime_error("the pool is broken: " + broken_reason_);
+    throw std::runtime_error("cannot schedule new work after shutdown");
   }
-  work_ready_.notify_one();
+  job->id_ = next_id_++;
+  queue_.push_back(std::move(job));
+  // A spinning worker takes one queued job without being woken: wake a parked one only for
+  // the jobs beyond that, so that jobs submitted together still start together.
+  bool wake = queue_.size() > spinners_;
+  events_.fetch_add(1, std::memory_order_release);
+  lock.unlock();
+  if (wake) work_ready_.notify_one();
 }
 
 CancelOutcome WorkerPool::cancel(const std::shared_ptr<Job>& job) {
@@ -61,6 +65,7 @@ void WorkerPool::shutdown(bool wait, bool cancel_pending, bool interrupt) {
     accepting_ = false;
     stopping_ = true;
     if (cancel_pending || interrupt) discard_unstarted_ = true;
+    events_.fetch_add(1, std::memory_order_release);
   }
   if (cancel_pending) discard_queued(StopReason::kShutdown, "cancelled by shutdown");
   if (interrupt) interrupt_running();
@@ -89,7 +94,16 @@ bool WorkerPool::accepting() const {
 
 WorkerPool::Next WorkerPool::wait_for_work(const ReclaimQueue& reclaims) {
   std::unique_lock<std::mutex> lock(mutex_);
-  work_ready_.wait(lock, [&] { return !queue_.empty() || stopping_ || reclaims.has_pending(); });
+  auto ready = [&] { return !queue_.empty() || stopping_ || reclaims.has_pending(); };
+  if (!ready() && spinners_ == 0 && options_.spin_seconds > 0) {
+    ++spinners_;
+    uint64_t seen = events_.load(std::memory_order_acquire);
+    lock.unlock();
+    spin(seen, reclaims);
+    lock.lock();
+    --spinners_;
+  }
+  work_ready_.wait(lock, ready);
   Next next;
   if (!queue_.empty()) {
     next.job = std::move(queue_.front());
@@ -100,12 +114,28 @@ WorkerPool::Next WorkerPool::wait_for_work(const ReclaimQueue& reclaims) {
   return next;
 }
 
+void WorkerPool::spin(uint64_t seen_events, const ReclaimQueue& reclaims) const {
+  auto until = std::chrono::steady_clock::now() +
+               std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                   std::chrono::duration<double>(options_.spin_seconds));
+  for (unsigned round = 1;; ++round) {
+    if (events_.load(std::memory_order_acquire) != seen_events || reclaims.has_pending()) return;
+    if (round % 64 == 0 && std::chrono::steady_clock::now() >= until) return;
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#else
+    std::this_thread::yield();
+#endif
+  }
+}
+
 void WorkerPool::mark_broken(const std::string& reason) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (broken_reason_.empty()) broken_reason_ = reason.empty() ? "a worker failed" : reason;
     accepting_ = false;
     stopping_ = true;
+    events_.fetch_add(1, std::memory_order_release);
   }
   discard_queued(StopReason::kBroken, reason);
   work_ready_.notify_all();
@@ -113,6 +143,7 @@ void WorkerPool::mark_broken(const std::string& reason) {
 
 void WorkerPool::wake_workers() {
   std::lock_guard<std::mutex> lock(mutex_);
+  events_.fetch_add(1, std::memory_order_release);
   work_ready_.notify_all();
 }
 

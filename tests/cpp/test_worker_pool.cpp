@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 #include <set>
 #include <string>
@@ -94,6 +95,28 @@ TEST_P(WorkerPoolTest, WorkersRunJobsInParallel) {
   }
   EXPECT_EQ(used.size(), workers());
   EXPECT_EQ(threads.size(), workers());
+}
+
+// Jobs submitted together to idle workers all start together, whether the workers are parked
+// or one of them is still spinning for work (the submitter wakes only the workers it needs).
+TEST_P(WorkerPoolTest, IdleWorkersStartJobsSubmittedTogether) {
+  WorkerPool pool(pool_options(workers()));
+  const std::chrono::microseconds pauses[] = {
+      std::chrono::microseconds(0), std::chrono::microseconds(20), std::chrono::microseconds(2000)};
+  for (int round = 0; round < 30; ++round) {
+    std::this_thread::sleep_for(pauses[round % 3]);  // idle: spinning, or parked
+    std::promise<void> open;
+    std::shared_future<void> gate = open.get_future().share();
+    std::vector<std::shared_ptr<PythonJob>> jobs;
+    for (size_t i = 0; i < workers(); ++i) {
+      jobs.push_back(std::make_shared<PythonJob>("1"));
+      jobs.back()->set_gate(gate);
+      pool.submit(jobs.back());
+    }
+    for (auto& job : jobs) await(job->started(), "every idle worker starting a job");
+    open.set_value();
+    for (auto& job : jobs) ASSERT_EQ(job->wait().kind, Outcome::kValue);
+  }
 }
 
 TEST_P(WorkerPoolTest, EachWorkerHasItsOwnInterpreter) {
