@@ -11,7 +11,14 @@ namespace pergil::detail {
 class ReleasedGil {
  public:
   ReleasedGil() : saved_(PyEval_SaveThread()) {}
-  ~ReleasedGil() { PyEval_RestoreThread(saved_); }
+  // noexcept(false): once the interpreter finalizes, CPython 3.12/3.13 end any other thread
+  // that takes a GIL (a daemon thread returning from a pergil call) with pthread_exit inside
+  // PyEval_RestoreThread, a forced unwind; through a noexcept destructor that would be
+  // std::terminate, a process abort. Letting it pass ends the thread as in pure C code. It
+  // runs the cleanups of the frames up to CPython's without a GIL: functions that hold a
+  // ReleasedGil keep no Python objects (Ref) alive across it, and no noexcept function or
+  // catch (...) may hold one.
+  ~ReleasedGil() noexcept(false) { PyEval_RestoreThread(saved_); }
   ReleasedGil(const ReleasedGil&) = delete;
   ReleasedGil& operator=(const ReleasedGil&) = delete;
 
