@@ -93,7 +93,8 @@ _cloud_pickler = None
 
 # Objects whose pickle never holds a buffer worth moving out of band.
 _SCALARS = frozenset({int, float, str, bool, type(None), complex})
-_FUNCTIONS = frozenset({types.FunctionType, types.BuiltinFunctionType, types.MethodType})
+_FAST_CALLABLES = frozenset({bytes, types.FunctionType, types.BuiltinFunctionType,
+                             types.MethodType})
 
 
 def _plain_scalar(obj):
@@ -101,10 +102,48 @@ def _plain_scalar(obj):
     return kind in _SCALARS or (kind is bytes and len(obj) < LOAN_THRESHOLD)
 
 
+# A module-level function travels as its pickle by reference (a module and a name), made once
+# per function here and loaded once per function in each worker (see resolve_function): that
+# lookup was most of the cost of pickling and unpickling a small call. Bounded caches.
+_FUNCTION_REFS_MAX = 1024
+_function_refs = {}  # function -> its pickle by reference, in the caller
+_resolved_refs = {}  # pickle by reference -> function, in a worker
+
+
+def _function_ref(function):
+    """The bytes standing for a plain function in a call, or None (a lambda, a closure: those
+    travel as themselves, by value)."""
+    ref = _function_refs.get(function)
+    if ref is None:
+        try:
+            ref = pickle.dumps(function, PROTOCOL)
+        except Exception:  # noqa: BLE001 - not importable by name: the full path decides
+            return None
+        if len(_function_refs) >= _FUNCTION_REFS_MAX:
+            _function_refs.clear()
+        _function_refs[function] = ref
+    return ref
+
+
+def resolve_function(function):
+    """The callable a call's first item stands for: bytes are a function's reference."""
+    if type(function) is not bytes:
+        return function
+    resolved = _resolved_refs.get(function)
+    if resolved is None:
+        resolved = pickle.loads(function)  # may run the caller's __main__ script: not cached
+        if len(_resolved_refs) >= _FUNCTION_REFS_MAX:  # until it succeeds
+            _resolved_refs.clear()
+        _resolved_refs[function] = resolved
+    return resolved
+
+
 def dumps_call(function, args, kwargs, by_value=False):
     """(stream, buffers) of a call. Calls of a plain function on scalars take the C pickler
     alone: that fast path is most of the per-task cost a caller sees."""
-    if not by_value and type(function) in _FUNCTIONS:
+    if not by_value and type(function) is types.FunctionType:
+        function = _function_ref(function) or function
+    if not by_value and type(function) in _FAST_CALLABLES:
         for value in args:
             if not _plain_scalar(value):
                 break

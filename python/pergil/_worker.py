@@ -108,7 +108,7 @@ def setup(blob):
             sys.modules["__main__"] = sys.modules["__mp_main__"] = _LazyMain(main_path, main_module)
         if initializer is not None:
             function, args, kwargs = _wire.loads(*initializer)
-            function(*args, **kwargs)
+            _wire.resolve_function(function)(*args, **kwargs)
     except BaseException as error:  # noqa: BLE001 - reported to the caller as a broken pool
         import traceback
 
@@ -121,7 +121,7 @@ def run(stream, buffers):
     """Runs one pickled call. Returns (ok, stream, buffers) for the result or the exception."""
     try:
         function, args, kwargs = _wire.loads(stream, buffers)
-        result = function(*args, **kwargs)
+        result = _wire.resolve_function(function)(*args, **kwargs)
     except BaseException as error:  # noqa: BLE001 - every failure reaches the caller's future
         if TaskInterrupted is not None and isinstance(error, TaskInterrupted):
             raise
