@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run.sh: the pytest fault matrix against a sanitizer build of pergil._core, in an uninstrumented
 # CPython that loads the sanitizer runtime through LD_PRELOAD.
-#   bash tests/python/sanitizers/run.sh address|thread [PYTHON]
+#   bash tests/python/sanitizers/run.sh address|thread [PYTHON [PYTEST ARGS...]]
+# PYTEST ARGS, if given, replace the default selection (e.g. tests/python/test_cancel.py -x).
 # PYTHON (default python3) must have pytest, pytest-timeout and cloudpickle; cmake and ninja are
 # taken from its bin directory or PATH. The build goes to $PERGIL_SAN_WORK (default
 # /tmp/pergil-san-<flavour>-<python version>): the extension is built there and staged with a
@@ -13,10 +14,11 @@ set -euo pipefail
 
 FLAVOUR=${1:-}
 PYTHON=${2:-python3}
+shift $(($# < 2 ? $# : 2))
 case $FLAVOUR in
   address) RUNTIME=libasan.so ;;
   thread) RUNTIME=libtsan.so ;;
-  *) echo "usage: $0 address|thread [python]" >&2; exit 2 ;;
+  *) echo "usage: $0 address|thread [python [pytest args...]]" >&2; exit 2 ;;
 esac
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../../.." && pwd)
@@ -41,6 +43,8 @@ else
     TESTS+=("test_data.py::$test")
   done
 fi
+TESTS=("${TESTS[@]/#/tests/python/}")
+(($# == 0)) || TESTS=("$@")
 
 export PATH="$(dirname "$PYTHON"):$PATH"  # the venv's cmake and ninja, if it has them
 CXX=$(command -v "${CXX:-g++}")
@@ -73,8 +77,32 @@ source "$HERE/env.sh"
 export LD_PRELOAD=$PRELOAD
 export PYTHONPATH="$STAGE:$HERE${PYTHONPATH:+:$PYTHONPATH}"
 
+# Any sanitizer output, from the caller or from any process it started, is a report, but for
+# the warnings of the huge-allocation test (allocator_may_return_null), which are expected.
+# Prints each report; sets $reports to their files.
+show_reports() {
+  reports=""
+  local log
+  for log in "$LOGS"/*; do
+    [[ -f $log ]] || continue
+    grep -vqE '^==[0-9]+==WARNING: [A-Za-z]+Sanitizer failed to allocate 0x[0-9a-f]+ bytes$' "$log" &&
+      reports+=" $log"
+  done
+  for log in $reports; do
+    echo "==================== sanitizer report: $log" >&2
+    cat "$log" >&2
+  done
+}
+
+early_failure() {
+  local summary="the staged pergil failed before pytest; $(wc -w <<<"$reports") sanitizer report(s)"
+  echo "== $FLAVOUR: $summary" >&2
+  [[ -z ${PERGIL_SAN_SUMMARY:-} ]] || echo "$summary" >"$PERGIL_SAN_SUMMARY"
+  exit 1
+}
+
 # The staged package is the one the caller and a worker import, not an installed one.
-"$PYTHON" - "$STAGE" <<'EOF'
+"$PYTHON" - "$STAGE" <<'EOF' || { show_reports; early_failure; }
 import sys, pergil, pergil._core as core
 stage = sys.argv[1]
 assert core.__file__.startswith(stage + "/"), f"pergil._core loaded from {core.__file__}"
@@ -88,21 +116,12 @@ JUNIT=$WORK/pytest.xml
 rm -f "$JUNIT"
 cd "$REPO"
 rc=0
-"$PYTHON" -m pytest -p no:cacheprovider -p sanitizer_skips -m "not slow" -q -rs \
-  --junitxml="$JUNIT" "${TESTS[@]/#/tests/python/}" || rc=$?
+# --capture=sys: what the caller's C code writes to fd 2 (a UBSan report, which then stops the
+# process) reaches the log instead of a capture file that dies with the process.
+"$PYTHON" -m pytest -p no:cacheprovider -p sanitizer_skips -m "not slow" -q -rs --capture=sys \
+  --junitxml="$JUNIT" "${TESTS[@]}" || rc=$?
 
-# Any sanitizer output, from the caller or from any process it started, is a report, but for
-# the warnings of the huge-allocation test (allocator_may_return_null), which are expected.
-reports=""
-for log in "$LOGS"/*; do
-  [[ -f $log ]] || continue
-  grep -vqE '^==[0-9]+==WARNING: [A-Za-z]+Sanitizer failed to allocate 0x[0-9a-f]+ bytes$' "$log" &&
-    reports+=" $log"
-done
-for log in $reports; do
-  echo "==================== sanitizer report: $log" >&2
-  cat "$log" >&2
-done
+show_reports
 counts=(0 0 0)
 if [[ -f $JUNIT ]]; then
   read -r -a counts < <("$PYTHON" - "$JUNIT" <<'EOF'
@@ -118,8 +137,10 @@ total=${counts[0]} skipped=${counts[1]} bad=${counts[2]}
 nreports=$(wc -w <<<"$reports")
 summary="pytest exit $rc: $total tests, $((total - skipped - bad)) passed, $skipped skipped,"
 summary+=" $bad failed or errors; $nreports sanitizer report(s)"
+[[ -f $JUNIT ]] || summary="pytest exit $rc, died before its report (a UBSan report or a crash:"
+[[ -f $JUNIT ]] || summary+=" see the log); $nreports sanitizer report(s)"
 echo "== $FLAVOUR: $summary"
-[[ -n ${PERGIL_SAN_SUMMARY:-} ]] && echo "$summary" >"$PERGIL_SAN_SUMMARY"
+[[ -z ${PERGIL_SAN_SUMMARY:-} ]] || echo "$summary" >"$PERGIL_SAN_SUMMARY"
 ((nreports == 0)) || exit 1
 ((rc == 0)) || exit "$rc"
 ((total > skipped)) || { echo "no test ran" >&2; exit 1; }
