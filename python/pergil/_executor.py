@@ -26,6 +26,10 @@ _live_executors = weakref.WeakSet()
 # them first (a sub-interpreter alive at Py_FinalizeEx aborts 3.12): also dropped executors'.
 _live_deliveries = set()
 _fork_generation = 0  # os.fork() children since import: pools do not survive a fork
+# Set once interpreter exit has begun ending pools: no pool may start after that (its workers
+# would outlive the exit hook, and a sub-interpreter alive at finalization aborts CPython).
+_exiting = False
+_exit_lock = threading.Lock()
 
 
 def _usable_cpu_count():
@@ -165,7 +169,12 @@ class _Delivery:
         # inside pool.completions() when the interpreter finalizes aborts the process.
         self.ended = threading.Event()
         _live_deliveries.add(self)
-        self.thread.start()
+        try:
+            self.thread.start()
+        except BaseException:
+            _live_deliveries.discard(self)
+            self.ended.set()
+            raise
 
     def _loop(self):
         try:
@@ -248,12 +257,21 @@ class InterpreterPoolExecutor(Executor):
 
         setup = pickle.dumps((main_path, main_module, init_stream), protocol=_wire.PROTOCOL)
         self._max_workers = max_workers
-        self._pool = _core.Pool(max_workers, list(sys.path), setup)
-        self._delivery = _Delivery(self._pool)
         self._shutdown_lock = threading.Lock()
-        self._shutdown = False
+        self._shutdown = True  # until the pool runs
         self._generation = _fork_generation
-        _live_executors.add(self)
+        with _exit_lock:
+            if _exiting:
+                raise RuntimeError("cannot create a pergil pool while the interpreter exits")
+            pool = _core.Pool(max_workers, list(sys.path), setup)
+            try:
+                self._delivery = _Delivery(pool)
+            except BaseException:  # e.g. no new thread at this point of exit: end the workers
+                pool.shutdown(True, True, True)
+                raise
+            self._pool = pool
+            self._shutdown = False
+            _live_executors.add(self)
 
     @property
     def max_workers(self):
@@ -354,7 +372,8 @@ class InterpreterPoolExecutor(Executor):
 
     def __del__(self):
         pool = getattr(self, "_pool", None)
-        if pool is not None and not self._shutdown and self._generation == _fork_generation:
+        if pool is not None and not getattr(self, "_shutdown", True) and (
+                self._generation == _fork_generation):
             pool.shutdown(False, False, False)  # workers finish queued work, then end
 
 
@@ -395,6 +414,9 @@ def _shutdown_all_at_exit():
     """Ends every pool before the interpreter finalizes: queued work completes, as with
     ThreadPoolExecutor; after an uncaught Ctrl-C, or on Ctrl-C during that wait, queued tasks
     are cancelled and running ones interrupted instead."""
+    global _exiting
+    with _exit_lock:
+        _exiting = True
     for executor in list(_live_executors):
         executor._shutdown = True
     deliveries = list(_live_deliveries)

@@ -20,7 +20,7 @@ RUNS = 8
 
 
 @pytest.mark.parametrize("run", range(RUNS))
-@pytest.mark.parametrize("mode", ["shutdown", "result"])
+@pytest.mark.parametrize("mode", ["shutdown", "create", "result"])
 def test_exit_with_a_daemon_thread_inside_pergil(mode, workers, run):
     proc = run_script("daemon_exit_script.py", mode, workers)
     assert proc.returncode == 0, describe(proc)

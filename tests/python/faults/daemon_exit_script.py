@@ -4,7 +4,7 @@ with pthread_exit: inside a pergil call that released the GIL, that unwinds thro
 pergil's C++ (it must not abort the process: "terminate called ...").
 
 MODE: shutdown (the thread loops on executor.shutdown(wait=False), a call that releases the
-GIL each time), result (it waits in future.result() for a task that ends after the main
+GIL each time), create (it creates and uses pools in a loop), result (it waits in future.result() for a task that ends after the main
 script: a wait in Python code, the control case)."""
 
 import sys
@@ -19,12 +19,25 @@ def hammer_shutdown(executor):
         executor.shutdown(wait=False)
 
 
+def create_pools(workers):
+    """Creates and uses pools until the interpreter refuses: a pool must not start after the
+    exit hook has ended the others."""
+    while True:
+        try:
+            with pergil.InterpreterPoolExecutor(workers) as executor:
+                executor.submit(tasks.add, 1, 2).result()
+        except RuntimeError:
+            pass
+
+
 def main(mode, workers):
     executor = pergil.InterpreterPoolExecutor(workers)
     assert executor.submit(tasks.add, 20, 22).result(timeout=60) == 42
     started = threading.Event()
     if mode == "shutdown":
         target, args = hammer_shutdown, (executor,)
+    elif mode == "create":
+        target, args = create_pools, (workers,)
     else:
         late = executor.submit(tasks.sleep_then_return, 0.3, "late")
         target, args = late.result, ()
