@@ -34,7 +34,9 @@ JOBS=${PERGIL_SAN_JOBS:-2}
 # but not the ~200 value and type round trips, which take the same path and 2 more minutes.
 TESTS=(test_faults.py test_cancel.py test_errors.py test_sigint.py test_exit.py)
 if [[ $FLAVOUR == address ]]; then
-  TESTS+=(test_data.py)
+  # Under ASan also the page moves of big results (test_transfer.py, ~40 s; under TSan their
+  # 32-64 MiB comparisons take minutes) and the cached function references.
+  TESTS+=(test_data.py test_transfer.py test_function_refs.py)
 else
   for test in test_memoryview_result_is_a_zero_copy_read_only_loan \
     test_memoryview_result_outlives_the_executor \
