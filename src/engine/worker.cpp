@@ -117,8 +117,10 @@ void Worker::run_job(const std::shared_ptr<Job>& job) {
   job->worker_index_.store(static_cast<int>(context_.index_), std::memory_order_release);
   if (!pool_.admit(context_.index_, job)) {
     if (job->transition(JobState::kPending, JobState::kCancelled)) {
-      job->stop_reason_.store(StopReason::kShutdown, std::memory_order_release);
-      job->discard(StopReason::kShutdown, "cancelled by shutdown");
+      std::string broken = pool_.broken_reason();  // a broken pool's jobs end as broken
+      StopReason why = broken.empty() ? StopReason::kShutdown : StopReason::kBroken;
+      job->stop_reason_.store(why, std::memory_order_release);
+      job->discard(why, broken.empty() ? "cancelled by shutdown" : broken);
     }
     return;
   }

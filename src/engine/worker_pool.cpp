@@ -60,14 +60,21 @@ void WorkerPool::interrupt_running() {
 }
 
 void WorkerPool::shutdown(bool wait, bool cancel_pending, bool interrupt) {
+  std::string broken_reason;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     accepting_ = false;
     stopping_ = true;
     if (cancel_pending || interrupt) discard_unstarted_ = true;
     events_.fetch_add(1, std::memory_order_release);
+    broken_reason = broken_reason_;
   }
-  if (cancel_pending) discard_queued(StopReason::kShutdown, "cancelled by shutdown");
+  // A broken pool's queued jobs end as broken, even when this shutdown empties the queue
+  // before mark_broken's own discard_queued does.
+  if (cancel_pending && !broken_reason.empty())
+    discard_queued(StopReason::kBroken, broken_reason);
+  else if (cancel_pending)
+    discard_queued(StopReason::kShutdown, "cancelled by shutdown");
   if (interrupt) interrupt_running();
   work_ready_.notify_all();
   if (!wait) return;

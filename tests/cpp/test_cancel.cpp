@@ -307,7 +307,9 @@ TEST_P(InterrupterTest, InterruptAfterLastBytecodeSparesNextJob) {
       firsts.back()->set_after_gate(finish_gate);
       pool.submit(firsts.back());
     }
-    for (auto& f : firsts) await(f->started(), "every worker starting a first job");
+    // Only once its code has run: "started" alone leaves the code running (slow under ASan),
+    // and the interrupt would then rightly stop it.
+    for (auto& f : firsts) await(f->code_ended(), "every worker ending a first job's code");
     for (auto& f : firsts) EXPECT_EQ(pool.cancel(f), CancelOutcome::kInterrupting);
     // No event tells when the Interrupter has delivered (the GIL it takes is free): give it
     // time. Too short a pause only makes this round prove less, never fail wrongly.

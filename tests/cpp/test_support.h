@@ -84,6 +84,8 @@ class PythonJob : public Job {
   void set_after_gate(std::shared_future<void> gate) { after_gate_ = std::move(gate); }
   std::shared_future<Outcome> outcome() const { return outcome_; }
   std::shared_future<void> started() const { return started_future_; }
+  // Ready once the job's code has run and it waits at its after gate (see set_after_gate).
+  std::shared_future<void> code_ended() const { return code_ended_future_; }
   Outcome wait() const { return await(outcome_, "a job's end"); }
   int runs() const { return runs_.load(); }
   int discards() const { return discards_.load(); }
@@ -103,6 +105,8 @@ class PythonJob : public Job {
   std::shared_future<Outcome> outcome_;
   std::promise<void> started_promise_;
   std::shared_future<void> started_future_{started_promise_.get_future().share()};
+  std::promise<void> code_ended_promise_;
+  std::shared_future<void> code_ended_future_{code_ended_promise_.get_future().share()};
 };
 
 inline void PythonJob::finish(Outcome outcome) {
@@ -123,6 +127,7 @@ inline void PythonJob::run(WorkerContext& worker) {
   Ref value = Ref::steal(PyRun_String(code_.c_str(), mode_, globals.get(), globals.get()));
   if (after_gate_.valid()) {
     ReleasedGil released;
+    if (runs_.load() == 1) code_ended_promise_.set_value();
     after_gate_.wait();
   }
   if (value && mode_ == Py_file_input) {
