@@ -336,14 +336,18 @@ class InterpreterPoolExecutor(Executor):
         if chunksize is not None and (not isinstance(chunksize, int) or isinstance(chunksize, bool)
                                       or chunksize < 1):
             raise ValueError(f"chunksize must be a positive int or None, not {chunksize!r}")
-        items = list(zip(*iterables))  # Executor.map takes every item at once too
         if chunksize is None:
-            chunksize = -(-len(items) // (4 * self._max_workers)) or 1
+            if all(hasattr(iterable, "__len__") for iterable in iterables):
+                count = min(map(len, iterables), default=0)
+            else:  # counted by taking them all, as Executor.map does anyway
+                iterables = tuple(zip(*map(list, zip(*iterables)))) or ((),)
+                count = len(iterables[0])
+            chunksize = -(-count // (4 * self._max_workers)) or 1
         if chunksize == 1:
-            return super().map(fn, *zip(*items), timeout=timeout) if items else iter(())
+            return super().map(fn, *iterables, timeout=timeout)
         import itertools
 
-        batches = _batched(items, chunksize)
+        batches = _batched(zip(*iterables), chunksize)  # lazily: no list of every item
         return _unchunk(super().map(_worker.run_chunk, itertools.repeat(fn), batches,
                                     timeout=timeout))
 

@@ -87,6 +87,8 @@ def test_map_default_chunks_keep_every_item_in_order(executor, count):
     items = list(range(count))
     assert list(executor.map(tasks.add, items, items[::-1])) == [count - 1] * count
     assert list(executor.map(tasks.square, iter(items))) == [i * i for i in items]
+    half = items[: count // 2]  # unsized iterables of unequal lengths: stops at the shortest
+    assert list(executor.map(tasks.add, iter(items), iter(half))) == [2 * i for i in half]
 
 
 def test_map_chunk_raising_a_base_exception_fails_as_a_whole(executor):
