@@ -3,8 +3,9 @@
 Everything crosses interpreters as pickle protocol 5. Large buffers (bytes, bytearray,
 array.array at or above LOAN_THRESHOLD; memoryview and PickleBuffer of any size) leave the
 stream through ``persistent_id`` and cross as raw memory: the engine lends them without a copy,
-and the receiver rebuilds ``bytes``/``bytearray``/``array`` with exactly one copy, or keeps a
-zero-copy read-only ``memoryview``.
+and the receiver rebuilds ``bytes``/``bytearray``/``array`` by moving the pages of a value the
+sender no longer references, else with exactly one copy, or keeps a zero-copy read-only
+``memoryview``.
 """
 
 import array
@@ -18,7 +19,7 @@ try:
 except ImportError:  # an interpreter without the C accelerator
     import pickle
 
-from pergil._core import LOAN_THRESHOLD, copy_bytearray, copy_bytes
+from pergil._core import LOAN_THRESHOLD, copy_array, copy_bytearray, copy_bytes
 
 PROTOCOL = 5
 _SIZED_TYPES = (bytes, bytearray, array.array)
@@ -51,9 +52,7 @@ def _rebuild(pid, buffers):
     if kind == "bytearray":
         return copy_bytearray(memory)
     if kind == "array":
-        result = array.array(pid[2])
-        result.frombytes(memory)
-        return result
+        return copy_array(pid[2], memory)
     view = memoryview(memory)
     fmt, shape = pid[2], pid[3]
     try:

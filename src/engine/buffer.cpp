@@ -3,6 +3,8 @@
 
 #include <cstring>
 
+#include "gil.h"
+
 namespace pergil::detail {
 
 Buffer Buffer::copy_of(const void* data, size_t size) {
@@ -41,12 +43,25 @@ bool ReclaimQueue::take(const std::shared_ptr<ReclaimQueue>& queue, PyObject* ob
   return small ? true : queue->lend(queue, obj, out);
 }
 
+namespace {
+// True if `obj` is exactly this interpreter's array.array (its only export is then the loan's,
+// as for a bytearray). Looked up only for loans, which are 64 KiB or more.
+bool is_exact_array(PyObject* obj) {
+  if (std::strcmp(Py_TYPE(obj)->tp_name, "array.array") != 0) return false;
+  Ref name = Ref::steal(PyUnicode_FromString("array"));
+  Ref module = name ? Ref::steal(PyImport_GetModule(name.get())) : Ref();
+  Ref type = module ? Ref::steal(PyObject_GetAttrString(module.get(), "array")) : Ref();
+  if (!type) PyErr_Clear();
+  return type && reinterpret_cast<PyObject*>(Py_TYPE(obj)) == type.get();
+}
+}  // namespace
+
 void mark_if_movable(Loan* loan) {
   PyObject* obj = loan->view.obj;
   if (obj == nullptr || Py_REFCNT(obj) != 1) return;  // shared: a move would change it for others
   // Exact types only: a subclass may keep the memory elsewhere too. A bytearray's single export
   // is this loan's view (its refcount of 1 already says nobody else can resize or read it).
-  if (PyBytes_CheckExact(obj) || PyByteArray_CheckExact(obj))
+  if (PyBytes_CheckExact(obj) || PyByteArray_CheckExact(obj) || is_exact_array(obj))
     loan->movable.store(true, std::memory_order_release);
 }
 

@@ -178,7 +178,7 @@ def test_buffers_inside_containers(executor, size):
     assert result == data and type(result["b"][0]) is bytearray
 
 
-@pytest.mark.parametrize("direction", ["results", "arguments", "views"])
+@pytest.mark.parametrize("direction", ["results", "arguments", "views", "arrays"])
 def test_many_big_transfers_keep_memory_bounded(executor, direction):
     """1,000 transfers of 1 MiB: resident memory must not grow with their total (1 GiB).
 
@@ -194,6 +194,8 @@ def test_many_big_transfers_keep_memory_bounded(executor, direction):
                 futures.append(executor.submit(tasks.make_bytes, size, 4))
             elif direction == "views":
                 futures.append(executor.submit(tasks.make_view_with_address, size, 4))
+            elif direction == "arrays":
+                futures.append(executor.submit(tasks.make_pattern_array, "d", size, 4))
             else:
                 futures.append(executor.submit(tasks.checksum, payload))
         for future in futures:
@@ -202,6 +204,8 @@ def test_many_big_transfers_keep_memory_bounded(executor, direction):
                 assert value == crc
             else:
                 data = value[0] if direction == "views" else value
+                if direction == "arrays":
+                    data = data.tobytes()
                 assert len(data) == size and tasks.checksum(data) == crc
         del futures, value
 

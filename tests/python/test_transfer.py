@@ -1,4 +1,4 @@
-"""test_transfer.py: big bytes/bytearray results move their pages instead of being copied.
+"""test_transfer.py: big bytes/bytearray/array results move their pages instead of being copied.
 
 A result object the worker no longer references (its function built and returned it) gives its
 pages to the caller's new object (``mremap``), which costs no copy and no second resident copy.
@@ -6,6 +6,8 @@ Every other case (the worker keeps the object, the result holds it twice, a buff
 at another offset in its page, a size under the move threshold) is copied, and no case may
 change what the worker or the caller sees.
 """
+
+import array
 
 import pytest
 
@@ -103,3 +105,58 @@ def test_copy_bytes_of_a_plain_buffer_never_moves():
     assert stats_delta(before) == {"moved": 0, "copied": 1}
     with pytest.raises(TypeError):
         _core.copy_bytes(12)
+
+
+# ---- array.array: the same moves and copies, into the array's own storage ----
+
+@pytest.mark.parametrize("typecode", ["b", "d", "Q"])
+@pytest.mark.parametrize("size", MOVE_SIZES)
+def test_fresh_big_array_results_move_their_pages(executor, typecode, size):
+    size -= size % array.array(typecode).itemsize
+    for seed in range(REPEATS):
+        before = _core.transfer_stats()
+        result = executor.submit(tasks.make_pattern_array, typecode, size, seed).result()
+        assert type(result) is array.array and result.typecode == typecode
+        assert result.tobytes() == tasks.pattern(size, seed)
+        assert stats_delta(before) == {"moved": 1, "copied": 0}
+    # The adopted storage behaves as the array's own: it grows, shrinks and is freed by it.
+    count = len(result)
+    result.extend(result[:1000])
+    del result[: count // 2]
+    result.append(result[0])
+    assert len(result) == count - count // 2 + 1001
+
+
+def test_arrays_the_worker_keeps_are_copied_and_stay_intact(executor, workers):
+    size = 32 << 20
+    before = _core.transfer_stats()
+    futures = [executor.submit(tasks.kept_array, "i", size, 5) for _ in range(workers * 3)]
+    for future in futures:
+        assert future.result().tobytes() == tasks.pattern(size, 5)
+    assert stats_delta(before) == {"moved": 0, "copied": len(futures)}
+
+
+@pytest.mark.parametrize("size", [_core.LOAN_THRESHOLD, (4 << 20) + 8, 32 << 20])
+def test_array_arguments_arrive_intact_and_the_callers_array_is_unchanged(executor, size):
+    data = tasks.make_pattern_array("q", size, 7)
+    summary = executor.submit(tasks.array_summary, data).result()
+    assert summary == ("array", "q", size // 8, tasks.checksum(tasks.pattern(size, 7)))
+    assert data.tobytes() == tasks.pattern(size, 7)
+
+
+def test_copy_array_of_a_plain_buffer_copies_and_checks_its_input():
+    data = tasks.pattern(8 << 20, 3)
+    before = _core.transfer_stats()
+    result = _core.copy_array("H", data)
+    assert result.typecode == "H" and result.tobytes() == data
+    assert stats_delta(before) == {"moved": 0, "copied": 1}
+    assert _core.copy_array("d", b"").tolist() == []
+    assert _core.copy_array("b", b"\x01\x02").tolist() == [1, 2]  # small: array.frombytes
+    with pytest.raises(ValueError, match="multiple of item size"):
+        _core.copy_array("d", data + b"x")
+    with pytest.raises(ValueError):
+        _core.copy_array("?", data)
+    with pytest.raises(TypeError):
+        _core.copy_array("d", 12)
+    with pytest.raises(TypeError):
+        _core.copy_array("d")

@@ -349,3 +349,20 @@ def shifted_bytearray(size, seed):
     data = bytearray(b"\0" + pattern(size, seed))
     del data[:1]
     return data
+
+
+def make_pattern_array(typecode, size, seed=0):
+    """An array.array holding pattern(size, seed) as its bytes (size: a multiple of itemsize)."""
+    result = array.array(typecode)
+    result.frombytes(pattern(size, seed))
+    return result
+
+
+def kept_array(typecode, size, seed):
+    """The same array on every call to this worker: it must never move out."""
+    return _kept_results.setdefault((typecode, size, seed), make_pattern_array(typecode, size, seed))
+
+
+def array_summary(data):
+    """What the worker received: its type, typecode, length and checksum."""
+    return type(data).__name__, data.typecode, len(data), checksum(data.tobytes())
