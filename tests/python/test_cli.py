@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from faults.support import with_default_sigint
+
 TESTS_DIR = Path(__file__).resolve().parent
 SCRIPT = Path(sys.executable).parent / ("pergil.exe" if os.name == "nt" else "pergil")
 MODES = ("interpreters", "threads", "processes", "serial")
@@ -434,10 +436,10 @@ def test_broken_process_pool_fails_its_inputs():
 def test_ctrl_c_stops_the_run(mode):
     """SIGINT while tasks run: exit 130 with one message, no traceback, no leftover child
     holding the output open (communicate() would then hang until the timeout)."""
-    process = subprocess.Popen([*_command("script"), "run", "cli_targets.funcs:spin", "60", "60",
-                                "60", "--mode", mode, "--workers", "2"], cwd=TESTS_DIR,
-                               env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+    command = with_default_sigint([*_command("script"), "run", "cli_targets.funcs:spin", "60",
+                                   "60", "60", "--mode", mode, "--workers", "2"])
+    process = subprocess.Popen(command, cwd=TESTS_DIR, env=_env(), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
     try:
         assert "spin started" in process.stderr.readline()  # two workers may write at once
         process.send_signal(signal.SIGINT)

@@ -105,11 +105,25 @@ def describe(proc):
     return f"exit code {proc.returncode}\n--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}"
 
 
+# A runner started with SIGINT ignored (a background job of a non-interactive shell, nohup)
+# passes that on to its children, and a Python started so never raises KeyboardInterrupt.
+# Tests that send SIGINT start their child through this: SIGINT at its default, then exec.
+_EXEC_WITH_DEFAULT_SIGINT = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL);"
+                             " os.execv(sys.argv[1], sys.argv[1:])")
+
+
+def with_default_sigint(command):
+    """``command`` (an argument list whose first item is a path) run with SIGINT at its
+    default disposition, whatever this process inherited."""
+    return [sys.executable, "-c", _EXEC_WITH_DEFAULT_SIGINT, *map(str, command)]
+
+
 def interrupt_when_ready(name, *args, timeout=SUBPROCESS_TIMEOUT):
     """Starts a script, sends it SIGINT once it prints "ready", returns (returncode, stdout,
     stderr). Kills it and fails if it does not end within ``timeout`` seconds."""
-    proc = subprocess.Popen([sys.executable, script(name), *map(str, args)], env=child_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    command = with_default_sigint([sys.executable, script(name), *args])
+    proc = subprocess.Popen(command, env=child_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
     try:
         first = proc.stdout.readline()
         if first.strip() == "ready":
