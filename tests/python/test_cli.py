@@ -7,69 +7,15 @@ Every test starts the installed ``pergil`` executable (next to sys.executable) o
 
 import importlib.util
 import json
-import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from faults.support import with_default_sigint
-
-TESTS_DIR = Path(__file__).resolve().parent
-SCRIPT = Path(sys.executable).parent / ("pergil.exe" if os.name == "nt" else "pergil")
-MODES = ("interpreters", "threads", "processes", "serial")
-POOLED_MODES = ("interpreters", "threads", "processes")
-TIMEOUT = 90  # a hang fails the test
-
-
-def _command(entry):
-    if entry == "script":
-        assert SCRIPT.exists(), f"the console script is not installed at {SCRIPT}"
-        return [str(SCRIPT)]
-    return [sys.executable, "-m", "pergil"]
-
-
-def _env():
-    env = dict(os.environ)
-    env.pop("PYTHONSTARTUP", None)
-    env["PYTHONFAULTHANDLER"] = "1"  # a crash prints its stacks
-    return env
-
-
-def pergil(*args, stdin=None, cwd=TESTS_DIR, entry="script"):
-    """Runs the command line; returns the CompletedProcess (text mode)."""
-    return subprocess.run([*_command(entry), *map(str, args)], cwd=cwd, input=stdin, env=_env(),
-                          capture_output=True, text=True, timeout=TIMEOUT)
-
-
-def lines(proc):
-    return [json.loads(line) for line in proc.stdout.splitlines()]
-
-
-def assert_status(proc, status):
-    assert proc.returncode == status, (
-        f"exit status {proc.returncode}, expected {status}\n--- stdout\n{proc.stdout}"
-        f"\n--- stderr\n{proc.stderr}")
-
-
-def assert_usage_error(proc, *fragments):
-    """Exit 2, nothing on stdout, a one-line message naming the problem."""
-    assert_status(proc, 2)
-    assert proc.stdout == ""
-    message = proc.stderr.strip()
-    assert len(message.splitlines()) == 1, message
-    assert message.startswith("pergil run: error: "), message
-    for fragment in fragments:
-        assert fragment in message
-
-
-def _mode_args(mode, workers):
-    return ["--mode", mode] if mode == "serial" else ["--mode", mode, "--workers", workers]
-
-
-MODE_WORKERS = [("serial", 1)] + [(m, w) for m in POOLED_MODES for w in (1, 2, 4)]
+from helpers.cli import (MODE_WORKERS, MODES, TESTS_DIR, TIMEOUT, assert_status, assert_usage_error,
+                         cli_command, cli_env, lines, mode_args, pergil)
 
 
 # ---- the commands and their help ----
@@ -123,7 +69,7 @@ def test_bad_options(args, fragment):
 @pytest.mark.parametrize("mode, workers", MODE_WORKERS)
 def test_run_every_mode(mode, workers):
     values = list(range(-3, 40))
-    proc = pergil("run", "cli_targets.funcs:square", *values, *_mode_args(mode, workers))
+    proc = pergil("run", "cli_targets.funcs:square", *values, *mode_args(mode, workers))
     assert_status(proc, 0)
     assert lines(proc) == [v * v for v in values]
     assert proc.stderr == ""
@@ -154,7 +100,7 @@ def test_run_keeps_input_order(mode, workers, chunksize):
     count = 12
     items = [json.dumps([n, 0.002 * (count - n)]) for n in range(count)]
     for _ in range(2):
-        proc = pergil("run", "cli_targets.funcs:echo_after", *items, *_mode_args(mode, workers),
+        proc = pergil("run", "cli_targets.funcs:echo_after", *items, *mode_args(mode, workers),
                       "--chunksize", chunksize)
         assert_status(proc, 0)
         assert lines(proc) == list(range(count))
@@ -209,7 +155,7 @@ def test_inputs_from_file(tmp_path, mode):
 def test_inputs_from_stdin(mode, workers):
     values = list(range(500))
     stdin = "".join(f"{v}\n" for v in values)
-    proc = pergil("run", "cli_targets.funcs:square", "--inputs", "-", *_mode_args(mode, workers),
+    proc = pergil("run", "cli_targets.funcs:square", "--inputs", "-", *mode_args(mode, workers),
                   stdin=stdin)
     assert_status(proc, 0)
     assert lines(proc) == [v * v for v in values]
@@ -368,7 +314,7 @@ def test_missing_or_conflicting_inputs(args, fragment):
 @pytest.mark.parametrize("mode, workers", MODE_WORKERS)
 def test_failed_inputs(mode, workers):
     values = list(range(10))
-    proc = pergil("run", "cli_targets.funcs:fail_on_odd", *values, *_mode_args(mode, workers),
+    proc = pergil("run", "cli_targets.funcs:fail_on_odd", *values, *mode_args(mode, workers),
                   "--chunksize", 2)
     assert_status(proc, 1)
     expected = [v if v % 2 == 0 else {"pergil_error": {"type": "ValueError",
@@ -436,9 +382,9 @@ def test_broken_process_pool_fails_its_inputs():
 def test_ctrl_c_stops_the_run(mode):
     """SIGINT while tasks run: exit 130 with one message, no traceback, no leftover child
     holding the output open (communicate() would then hang until the timeout)."""
-    command = with_default_sigint([*_command("script"), "run", "cli_targets.funcs:spin", "60",
+    command = with_default_sigint([*cli_command("script"), "run", "cli_targets.funcs:spin", "60",
                                    "60", "60", "--mode", mode, "--workers", "2"])
-    process = subprocess.Popen(command, cwd=TESTS_DIR, env=_env(), stdout=subprocess.PIPE,
+    process = subprocess.Popen(command, cwd=TESTS_DIR, env=cli_env(), stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     try:
         assert "spin started" in process.stderr.readline()  # two workers may write at once
@@ -458,9 +404,9 @@ def test_ctrl_c_stops_the_run(mode):
 def test_closed_stdout_ends_the_run_quietly(mode):
     """The reader goes away (`| head -1`): exit 141, no BrokenPipeError traceback."""
     stdin = "".join(f"{n}\n" for n in range(200_000))  # far more output than a pipe holds
-    process = subprocess.Popen([*_command("script"), "run", "cli_targets.funcs:square",
+    process = subprocess.Popen([*cli_command("script"), "run", "cli_targets.funcs:square",
                                 "--inputs", "-", "--mode", mode, "--workers", "2"],
-                               cwd=TESTS_DIR, env=_env(), stdin=subprocess.PIPE,
+                               cwd=TESTS_DIR, env=cli_env(), stdin=subprocess.PIPE,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     process.stdin.write(stdin)
     process.stdin.close()
@@ -469,143 +415,3 @@ def test_closed_stdout_ends_the_run_quietly(mode):
     err = process.stderr.read()
     assert process.wait(timeout=TIMEOUT) == 141, err
     assert "Traceback" not in err and "Exception ignored" not in err
-
-
-# ---- pergil info ----
-
-
-def _stdlib_extension_modules():
-    """Computed here independently of pergil: stdlib names whose spec is built in or a
-    compiled extension, and which import in this (main) interpreter."""
-    from importlib.machinery import BuiltinImporter, ExtensionFileLoader
-
-    names = set()
-    for name in sys.stdlib_module_names:
-        spec = importlib.util.find_spec(name)
-        if spec is not None and (spec.loader is BuiltinImporter
-                                 or isinstance(spec.loader, ExtensionFileLoader)):
-            names.add(name)
-    return names
-
-
-@pytest.fixture(scope="module")
-def info_json():
-    proc = pergil("info", "--json")
-    assert_status(proc, 0)
-    return json.loads(proc.stdout)
-
-
-def test_info_json_describes_this_python(info_json):
-    import platform
-
-    assert info_json["python"]["version"] == platform.python_version()
-    assert info_json["python"]["implementation"] == platform.python_implementation()
-    assert info_json["own_gil_subinterpreters"] is True
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    assert info_json["cpus"]["usable"] == usable == info_json["default_workers"]
-    assert info_json["cpus"]["total"] == os.cpu_count()
-
-
-def test_info_tries_every_stdlib_extension_module(info_json):
-    report = info_json["extension_modules"]
-    tried = set(report["loads"]).union(report["refused"], report["fails"], report["unavailable"])
-    assert tried == _stdlib_extension_modules()
-    assert set(report["loads"]).isdisjoint(report["refused"])
-
-
-def test_info_reports_isolated_modules_as_loading(info_json):
-    loads = set(info_json["extension_modules"]["loads"])
-    for name in ("_json", "_struct", "math", "array", "_pickle", "zlib", "sys"):
-        if name in _stdlib_extension_modules():
-            assert name in loads, name
-
-
-def test_info_reports_refused_modules_with_reason(info_json):
-    refused = info_json["extension_modules"]["refused"]
-    candidates = {"_tkinter", "readline", "_curses", "_curses_panel", "faulthandler"}
-    present = candidates & _stdlib_extension_modules()
-    assert present, "none of the known refusing modules exists on this Python"
-    for name in present:
-        if name in info_json["extension_modules"]["unavailable"]:
-            continue  # e.g. _tkinter without Tk libraries: it does not import in main either
-        assert name in refused, name
-        assert f"module {name} does not support loading in subinterpreters" in refused[name]
-
-
-def test_info_knows_the_version_differences(info_json):
-    """3.13 made _datetime and _decimal isolated; 3.12 refuses them (design notes)."""
-    report = info_json["extension_modules"]
-    for name in ("_datetime", "_decimal"):
-        where = "loads" if sys.version_info >= (3, 13) else "refused"
-        assert name in report[where], (name, where)
-
-
-def test_info_human_readable():
-    proc = pergil("info")
-    assert_status(proc, 0)
-    out = proc.stdout
-    assert f"Python {sys.version.split()[0]}" in out
-    assert "own-GIL sub-interpreters: supported" in out
-    assert "usable CPUs:" in out and "default worker count" in out
-    assert "load (" in out
-    assert "refused: not isolated" in out
-
-
-@pytest.mark.parametrize("entry", ["script", "module"])
-def test_info_json_from_both_entry_points(entry):
-    proc = pergil("info", "--json", entry=entry)
-    assert_status(proc, 0)
-    assert "_json" in json.loads(proc.stdout)["extension_modules"]["loads"]
-
-
-# ---- pergil bench ----
-
-
-def test_bench_help_is_the_benchmarks():
-    proc = pergil("bench", "--help")
-    assert_status(proc, 0)
-    assert proc.stdout.startswith("usage: pergil bench")
-    for option in ("--workers", "--rounds", "--quick", "--executors", "--workloads"):
-        assert option in proc.stdout
-
-
-def test_bench_rejects_bad_options_through_the_benchmark():
-    proc = pergil("bench", "--executors", "no-such-executor")
-    assert_status(proc, 2)
-    assert "usage: pergil bench" in proc.stderr
-
-
-def test_bench_delegates_its_arguments(monkeypatch):
-    """In-process: pergil.cli.main hands the arguments after ``bench`` to pergil._bench.main
-    untouched and returns its status."""
-    from pergil import _bench, cli
-
-    calls = []
-    monkeypatch.setattr(_bench, "main", lambda argv: calls.append(argv) or 7)
-    assert cli.main(["bench", "--workers", "2", "--rounds", "1", "--quick"]) == 7
-    assert calls == [["--workers", "2", "--rounds", "1", "--quick"]]
-
-
-@pytest.mark.slow
-def test_bench_quick_smoke():
-    """One real quick cell pair through the console script (slow: runs subprocesses)."""
-    proc = pergil("bench", "--quick", "--rounds", "1", "--workers", "1",
-                  "--executors", "serial,pergil", "--workloads", "tiny-submit")
-    assert_status(proc, 0)
-    assert "pergil" in proc.stdout
-
-
-@pytest.mark.parametrize("command", [["info"], ["info", "--json"],
-                                     ["run", "cli_targets.funcs:square", "1", "2"]])
-def test_output_into_a_closed_pipe_is_quiet(command):
-    """stdout is a pipe whose reader is already gone: exit 141, no traceback."""
-    read_end, write_end = os.pipe()
-    os.close(read_end)
-    try:
-        proc = subprocess.run([*_command("script"), *command], cwd=TESTS_DIR, env=_env(),
-                              stdout=write_end, stderr=subprocess.PIPE, text=True,
-                              timeout=TIMEOUT)
-    finally:
-        os.close(write_end)
-    assert proc.returncode == 141, proc.stderr
-    assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr
