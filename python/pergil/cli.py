@@ -6,6 +6,8 @@ input succeeded; 1 some inputs failed (their lines hold an error object); 2 a us
 bad target or a bad input (nothing ran); 130 interrupted by Ctrl-C; 141 stdout was closed.
 """
 
+from __future__ import annotations
+
 import argparse
 import json
 import os
@@ -15,6 +17,10 @@ import sys
 import pergil
 from pergil._cli_io import Progress, clip, read_inputs
 from pergil._cli_worker import UsageError, call_chunk, failure, probe_target, resolve_target
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 MODES = ("interpreters", "threads", "processes", "serial")
 ERROR_KEY = "pergil_error"
@@ -367,7 +373,7 @@ def _add_run_parser(commands):
     return run
 
 
-def build_parser():
+def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     """Returns (the pergil parser, its ``run`` sub-parser)."""
     parser = argparse.ArgumentParser(
         prog="pergil", description="Run pure Python functions on every CPU core from one "
@@ -390,8 +396,19 @@ def build_parser():
     return parser, run
 
 
-def main(argv=None):
-    """Entry point of the ``pergil`` console script. Returns the exit status."""
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``pergil`` console script (and ``python -m pergil``).
+
+    Args:
+        argv: The arguments after the program name; ``None`` reads ``sys.argv[1:]``.
+
+    Returns:
+        The exit status: 0 success, 1 some inputs of ``pergil run`` failed, 2 a usage error
+        or bad input, 130 Ctrl-C, 141 stdout was closed.
+
+    Raises:
+        SystemExit: From argparse, for ``--help``, ``--version`` and malformed options.
+    """
     argv = sys.argv[1:] if argv is None else list(argv)
     parser, run_parser = build_parser()
     if argv[:1] == ["bench"]:
