@@ -295,8 +295,13 @@ def _leave(run, status):
 
 
 def command_info(args):
-    """``pergil info``: what this Python offers pergil."""
-    from pergil._cli_info import gather_info, print_info
+    """``pergil info``: what this Python offers pergil; with module names, whether each imports
+    in a worker (exit status 1 if one does not)."""
+    from pergil._cli_info import command_modules, gather_info, print_info
+
+    if args.modules:
+        _add_cwd_to_path()  # as for `pergil run`: the current directory's modules count
+        return command_modules(args.modules, args.json, default_workers())
 
     info = gather_info()
     if args.json:
@@ -387,10 +392,14 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         "bench", add_help=False,
         help="compare serial, threads, processes and interpreters (pergil bench --help)")
     info = commands.add_parser(
-        "info", help="Python, CPUs and which extension modules load in a worker",
+        "info", help="Python, CPUs and which modules load in a worker",
         description="Prints the Python version, whether own-GIL sub-interpreters work, the "
         "usable CPU count and which standard-library extension modules import in an own-GIL "
-        "worker, found by importing each one in a worker.")
+        "worker, found by importing each one in a worker. Given MODULE names, prints instead "
+        "one line per module: whether it imports in a worker on this Python, and if not, why "
+        "(exit status 1 if one does not).")
+    info.add_argument("modules", metavar="MODULE", nargs="*",
+                      help="a module to try (third-party too; the current directory first)")
     info.add_argument("--json", action="store_true", help="machine-readable output")
     info.set_defaults(handler=command_info)
     return parser, run
