@@ -1,0 +1,64 @@
+"""dask_tasks.py: task functions the Dask tests send to workers (importable there by name)."""
+
+import csv
+import io
+import sys
+import time
+
+
+def fib(n):
+    return n if n < 2 else fib(n - 1) + fib(n - 2)
+
+
+def where_am_i(_=None):
+    """'sub-interpreter' in a pergil worker (which cannot import distributed), else 'main'."""
+    return "main" if "distributed" in sys.modules else "sub-interpreter"
+
+
+def make_csv(seed, rows=2000):
+    """A small CSV table as text: id, name, quantity, price."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["id", "name", "quantity", "price"])
+    for i in range(rows):
+        writer.writerow([i, f"item-{(i * seed) % 97}", (i * 7 + seed) % 50, f"{(i % 13) * 1.25:.2f}"])
+    return out.getvalue()
+
+
+def load_table(text):
+    """Table-loading work in pure Python: parse CSV text into typed columns and summarise."""
+    reader = csv.DictReader(io.StringIO(text))
+    columns = {"id": [], "name": [], "quantity": [], "price": []}
+    for row in reader:
+        columns["id"].append(int(row["id"]))
+        columns["name"].append(row["name"])
+        columns["quantity"].append(int(row["quantity"]))
+        columns["price"].append(float(row["price"]))
+    total = sum(q * p for q, p in zip(columns["quantity"], columns["price"]))
+    return {"rows": len(columns["id"]), "names": len(set(columns["name"])), "total": round(total, 2)}
+
+
+def fail(value):
+    raise ValueError(f"bad value {value}")
+
+
+def import_refused(x):
+    """Imports an extension module that refuses own-GIL sub-interpreters (fine in main)."""
+    import _curses  # noqa: F401
+
+    return x * 2
+
+
+def spin(_=None):
+    """Pure-Python loop that never ends unless interrupted."""
+    n = 0
+    while True:
+        n += 1
+
+
+def spin_for(seconds):
+    end = time.monotonic() + seconds
+    n = 0
+    while time.monotonic() < end:
+        n += 1
+    return n > 0
