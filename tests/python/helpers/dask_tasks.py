@@ -2,7 +2,6 @@
 
 import csv
 import io
-import sys
 import time
 
 
@@ -11,8 +10,14 @@ def fib(n):
 
 
 def where_am_i(_=None):
-    """'sub-interpreter' in a pergil worker (which cannot import distributed), else 'main'."""
-    return "main" if "distributed" in sys.modules else "sub-interpreter"
+    """'main' in the main interpreter, 'sub-interpreter' in a pergil worker."""
+    try:
+        import _interpreters as interpreters
+    except ImportError:  # CPython 3.12
+        import _xxsubinterpreters as interpreters
+    current = interpreters.get_current()
+    current = current[0] if isinstance(current, tuple) else current
+    return "main" if int(current) == 0 else "sub-interpreter"
 
 
 def make_csv(seed, rows=2000):
