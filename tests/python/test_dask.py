@@ -131,6 +131,17 @@ def test_cancel_interrupts_a_running_task_and_the_worker_stays_healthy(client):
     assert client.gather(client.map(tasks.fib, [12, 13, 14])) == [144, 233, 377]
 
 
+def test_replacing_the_plugin_lets_running_tasks_finish(client):
+    running = client.map(tasks.spin_for, [1.0, 1.0], pure=False)
+    deadline = time.monotonic() + 30
+    while sum(map(len, client.processing().values())) < 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    with_plugin(client, workers=2, default=False)
+    assert client.gather(running) == [True, True]
+    assert client.submit(tasks.where_am_i, 4, pure=False).result() == "main"
+
+
 def test_restart_keeps_the_plugin(client):
     before = client.submit(tasks.fib, 15).result()
     client.restart()

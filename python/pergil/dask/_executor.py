@@ -62,10 +62,11 @@ class WorkerExecutor(Executor):
             future = self._running.get(key)
         return future is not None and future.cancel()
 
-    def shutdown(self, wait=True, *, cancel_futures=True):
-        """Ends the pool, interrupting running tasks (Dask calls this when its worker closes,
-        and discards what those tasks would return), then the threads."""
-        self._pool.shutdown(wait=wait, cancel_futures=cancel_futures, interrupt_running=True)
+    def shutdown(self, wait=True, *, cancel_futures=True, interrupt_running=True):
+        """Ends the pool, then the threads. By default it cancels queued tasks and interrupts
+        running ones, as fits a closing worker, which discards what they would return."""
+        self._pool.shutdown(wait=wait, cancel_futures=cancel_futures,
+                            interrupt_running=interrupt_running)
         self._threads.shutdown(wait=wait, cancel_futures=cancel_futures)
 
     def run(self, node, data):

@@ -4,6 +4,7 @@ executor, and the frame-sampling switch-off that a worker with sub-interpreters 
 import threading
 
 from distributed import profile
+from distributed.core import Status
 from distributed.diagnostics.plugin import WorkerPlugin
 
 from pergil.dask._executor import FALLBACKS, WorkerExecutor
@@ -100,7 +101,11 @@ class InterpreterPlugin(WorkerPlugin):
                 table.pop(name, None)
             else:
                 table[name] = previous
-        executor.shutdown(wait=False)  # the worker's event loop runs this: never block it
+        # The worker's event loop runs this: never block it. A closing worker discards its
+        # running tasks, so they are interrupted (an endless one would otherwise hold the
+        # process at exit); a plugin replaced on a live worker lets them finish.
+        closing = worker.status in (Status.closing, Status.closed, Status.failed)
+        executor.shutdown(wait=False, cancel_futures=closing, interrupt_running=closing)
         threading.Thread(target=_release_after, args=(executor,), daemon=True).start()
 
     def transition(self, key, start, finish, **kwargs):
