@@ -2,7 +2,7 @@
 the main interpreter, each task's call on an own-GIL pergil worker."""
 
 import threading
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Executor, ThreadPoolExecutor
 
 from dask._task_spec import GraphNode, Task, TaskRef
 from distributed import worker as dask_worker
@@ -45,6 +45,9 @@ class WorkerExecutor(Executor):
         self._lock = threading.Lock()
         self._running = {}  # task key -> its pergil future, while it runs
         self._thread_only = set()  # functions seen refused by a sub-interpreter (fallback)
+        self._interrupt_on_arrival = set()  # keys released before their call reached the pool
+        # key -> True while Dask still wants that task's result (set by the plugin)
+        self.still_wanted = lambda key: False
 
     @property
     def pool(self):
@@ -56,11 +59,15 @@ class WorkerExecutor(Executor):
         return self._threads.submit(fn, *args, **kwargs)
 
     def interrupt(self, key):
-        """Stops the running task ``key`` at its next bytecode; its run then raises
-        CancelledError, which Dask records for a task it has already released. True if done."""
+        """Stops the task ``key`` at its next bytecode (Dask has released it); its run then
+        raises CancelledError, which Dask records for a released task. A task not on the pool
+        yet is stopped as soon as it gets there."""
         with self._lock:
             future = self._running.get(key)
-        return future is not None and future.cancel()
+            if future is None:
+                self._interrupt_on_arrival.add(key)
+        if future is not None:
+            future.cancel()
 
     def shutdown(self, wait=True, *, cancel_futures=True, interrupt_running=True):
         """Ends the pool, then the threads. By default it cancels queued tasks and interrupts
@@ -82,15 +89,7 @@ class WorkerExecutor(Executor):
         if name in self._thread_only:
             return node(data)
         try:
-            future = self._pool.submit(call[0], *call[1], **call[2])
-            with self._lock:
-                self._running[node.key] = future
-            try:
-                return future.result()
-            finally:
-                with self._lock:
-                    if self._running.get(node.key) is future:
-                        del self._running[node.key]
+            return self._call_on_pool(node.key, call)
         except (ImportError, TypeError) as error:
             if self.fallback != "threads" or not refused_by_subinterpreter(error):
                 raise
@@ -98,6 +97,27 @@ class WorkerExecutor(Executor):
         # as Dask's thread executor would run it; later calls of this function come here first.
         self._thread_only.add(name)
         return node(data)
+
+
+    def _call_on_pool(self, key, call):
+        while True:
+            future = self._pool.submit(call[0], *call[1], **call[2])
+            with self._lock:
+                self._running[key] = future
+                if key in self._interrupt_on_arrival:
+                    self._interrupt_on_arrival.discard(key)
+                    future.cancel()
+            try:
+                return future.result()
+            except CancelledError:
+                # Released (client.cancel) and interrupted, then wanted again before this
+                # run ended: Dask counts on this run's result, so it runs again from the start.
+                if not self.still_wanted(key):
+                    raise
+            finally:
+                with self._lock:
+                    if self._running.get(key) is future:
+                        del self._running[key]
 
 
 class _OnPergil:

@@ -89,6 +89,7 @@ class InterpreterPlugin(WorkerPlugin):
         if self.default:
             worker.executors[THREADS_NAME] = worker.executors["default"]
             worker.executors["default"] = executor
+        executor.still_wanted = lambda key: _state_of(worker, key) in ("executing", "long-running")
         self._worker, self._executor = worker, executor
 
     def teardown(self, worker):
@@ -113,9 +114,13 @@ class InterpreterPlugin(WorkerPlugin):
         it run on; a pergil task can be stopped, so it is."""
         if self._executor is None or start not in ("executing", "long-running"):
             return
-        task = self._worker.state.tasks.get(key)
-        if task is not None and task.state == "cancelled":
+        if _state_of(self._worker, key) == "cancelled":
             self._executor.interrupt(key)
+
+
+def _state_of(worker, key):
+    task = worker.state.tasks.get(key)
+    return None if task is None else task.state
 
 
 def _release_after(executor):
