@@ -131,22 +131,6 @@ def test_cancel_interrupts_a_running_task_and_the_worker_stays_healthy(client):
     assert client.gather(client.map(tasks.fib, [12, 13, 14])) == [144, 233, 377]
 
 
-def test_a_cancelled_task_submitted_again_runs_again(client):
-    first = client.submit(tasks.spin_for, 1.5)  # pure: the same call has the same key
-    deadline = time.monotonic() + 30
-    while not any(client.processing().values()):
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    client.cancel(first)
-    while client.run_on_scheduler(lambda dask_scheduler, key=first.key: key in
-                                  dask_scheduler.tasks):
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    again = client.submit(tasks.spin_for, 1.5)
-    assert again.key == first.key
-    assert again.result(timeout=30) is True
-
-
 def test_replacing_the_plugin_lets_running_tasks_finish(client):
     running = client.map(tasks.spin_for, [1.0, 1.0], pure=False)
     deadline = time.monotonic() + 30

@@ -69,6 +69,11 @@ class WorkerExecutor(Executor):
         if future is not None:
             future.cancel()
 
+    def forget_interrupt(self, key):
+        """The task left Dask's cancelled state (ended, or wanted again): no interrupt pends."""
+        with self._lock:
+            self._interrupt_on_arrival.discard(key)
+
     def shutdown(self, wait=True, *, cancel_futures=True, interrupt_running=True):
         """Ends the pool, then the threads. By default it cancels queued tasks and interrupts
         running ones, as fits a closing worker, which discards what they would return."""

@@ -112,9 +112,12 @@ class InterpreterPlugin(WorkerPlugin):
     def transition(self, key, start, finish, **kwargs):
         """Dask marks a running task it no longer needs (client.cancel) as cancelled and lets
         it run on; a pergil task can be stopped, so it is."""
-        if self._executor is None or start not in ("executing", "long-running"):
+        if self._executor is None:
             return
-        if _state_of(self._worker, key) == "cancelled":
+        if start == "cancelled":
+            self._executor.forget_interrupt(key)
+        elif start in ("executing", "long-running") and (
+                _state_of(self._worker, key) == "cancelled"):
             self._executor.interrupt(key)
 
 
