@@ -81,7 +81,8 @@ def run_one(name, tasks, n):
 
     worker_processes, threads, pergil_workers = CLUSTERS[name]
     with LocalCluster(n_workers=worker_processes, threads_per_worker=threads, processes=True,
-                      host="127.0.0.1", dashboard_address=None) as cluster, \
+                      host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                      worker_dashboard_address="127.0.0.1:0") as cluster, \
             Client(cluster) as client:
         pids = list(client.run(os.getpid).values())
         workers_rss = PeakRss(pids)

@@ -25,7 +25,8 @@ BAG_REFUSED = "CPython 3.12 refuses _ctypes in sub-interpreters; dask.bag import
 
 def start_cluster(threads=2):
     return LocalCluster(n_workers=1, threads_per_worker=threads, processes=True,
-                        host="127.0.0.1", dashboard_address=None, worker_dashboard_address=None)
+                        host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                        worker_dashboard_address="127.0.0.1:0")
 
 
 @pytest.fixture(scope="module")
@@ -156,6 +157,17 @@ def test_bad_plugin_options():
         pergil.dask.InterpreterPlugin(fallback="processes")
     with pytest.raises(TypeError, match="default"):
         pergil.dask.InterpreterPlugin(default="yes")
+
+
+def test_preload_options_come_from_dask_config():
+    with dask.config.set({"pergil.workers": 3, "pergil.default": "false",
+                          "pergil.fallback": "threads"}):
+        plugin = pergil.dask.plugin_from_config()
+    assert (plugin.workers, plugin.default, plugin.fallback) == (3, False, "threads")
+    plugin = pergil.dask.plugin_from_config()
+    assert (plugin.workers, plugin.default, plugin.fallback) == (None, True, "error")
+    with dask.config.set({"pergil.default": "maybe"}), pytest.raises(TypeError, match="default"):
+        pergil.dask.plugin_from_config()
 
 
 def test_close_with_tasks_in_flight_ends_the_worker_process_cleanly():

@@ -48,18 +48,19 @@ def wait_for(path, processes, timeout=60):
 
 
 def test_scheduler_and_preloaded_worker_processes(tmp_path):
-    env = dict(os.environ, PYTHONPATH=str(TESTS_DIR), DASK_PERGIL__WORKERS="2",
-               DASK_DISTRIBUTED__WORKER__DAEMON="False")
+    env = dict(os.environ, PYTHONPATH=str(TESTS_DIR), DASK_PERGIL__WORKERS="2")
     scheduler_file = tmp_path / "scheduler.json"
     scheduler_log = open(tmp_path / "scheduler.log", "w")
     worker_log = open(tmp_path / "worker.log", "w")
     scheduler = start(["scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                       "--dashboard-address", "127.0.0.1:0",
                        "--scheduler-file", str(scheduler_file)], scheduler_log, env)
     worker = None
     try:
         wait_for(scheduler_file, [scheduler])
         worker = start(["worker", "--scheduler-file", str(scheduler_file), "--host", "127.0.0.1",
                         "--nthreads", "2", "--no-nanny", "--no-dashboard",
+                        "--dashboard-address", "127.0.0.1:0",
                         "--preload", "pergil.dask"], worker_log, env)
         with Client(scheduler_file=str(scheduler_file), timeout="60s") as client:
             client.wait_for_workers(1, timeout=60)
