@@ -12,7 +12,7 @@ from pergil.dask._executor import WorkerExecutor, refused_by_subinterpreter
 from pergil.dask._plugin import EXECUTOR_NAME, THREADS_NAME, InterpreterPlugin
 
 __all__ = ["EXECUTOR_NAME", "THREADS_NAME", "InterpreterPlugin", "WorkerExecutor",
-           "refused_by_subinterpreter", "dask_setup"]
+           "refused_by_subinterpreter", "plugin_from_config", "dask_setup"]
 
 
 def _config_bool(value):

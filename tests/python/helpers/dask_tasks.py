@@ -26,7 +26,8 @@ def make_csv(seed, rows=2000):
     writer = csv.writer(out)
     writer.writerow(["id", "name", "quantity", "price"])
     for i in range(rows):
-        writer.writerow([i, f"item-{(i * seed) % 97}", (i * 7 + seed) % 50, f"{(i % 13) * 1.25:.2f}"])
+        price = f"{(i % 13) * 1.25:.2f}"
+        writer.writerow([i, f"item-{(i * seed) % 97}", (i * 7 + seed) % 50, price])
     return out.getvalue()
 
 
@@ -40,7 +41,8 @@ def load_table(text):
         columns["quantity"].append(int(row["quantity"]))
         columns["price"].append(float(row["price"]))
     total = sum(q * p for q, p in zip(columns["quantity"], columns["price"]))
-    return {"rows": len(columns["id"]), "names": len(set(columns["name"])), "total": round(total, 2)}
+    return {"rows": len(columns["id"]), "names": len(set(columns["name"])),
+            "total": round(total, 2)}
 
 
 def fail(value):
