@@ -62,6 +62,7 @@ int core_exec(PyObject* module) {
   state->task_type = state->pool_type ? add_type(module, &task_spec) : nullptr;
   if (state->task_type == nullptr) return -1;
   if (PyModule_AddFunctions(module, import_lock_methods) != 0) return -1;
+  if (PyModule_AddFunctions(module, wire_methods) != 0) return -1;
   return PyModule_AddIntConstant(module, "LOAN_THRESHOLD",
                                  static_cast<long>(detail::kLoanThreshold));
 }

@@ -36,8 +36,9 @@ void forget_memory(PyObject* shared_buffer);
 
 // Module functions (copy.cpp).
 extern PyMethodDef core_methods[];
-// Module functions added by the exec slot (import_lock.cpp).
+// Module functions added by the exec slot (import_lock.cpp, wire_scan.cpp).
 extern PyMethodDef import_lock_methods[];
+extern PyMethodDef wire_methods[];
 
 // Type specs, defined beside each type, registered by the module's exec slot.
 extern PyType_Spec shared_buffer_spec;
