@@ -28,7 +28,7 @@ try:
 except ImportError:  # an interpreter without the C accelerator
     import pickle
 
-from pergil._core import (LOAN_THRESHOLD, buffer_id, copy_array, copy_bytearray, copy_bytes,
+from pergil._core import (LOAN_THRESHOLD, BufferFinder, copy_array, copy_bytearray, copy_bytes,
                           plain_data)
 
 PROTOCOL = 5
@@ -38,8 +38,8 @@ _OUT_OF_BAND_TYPES = frozenset(_SIZED_TYPES + _VIEW_TYPES)
 
 
 def _out_of_band_id(buffers, obj):
-    """Returns None for objects that stay in the stream. Called by ``buffer_id`` (C) only for
-    objects that export a buffer, apart from small bytes and bytearray."""
+    """Returns None for objects that stay in the stream. Called by a ``BufferFinder`` (C) only
+    for objects that export a buffer, apart from small bytes and bytearray."""
     kind = type(obj)
     if kind not in _OUT_OF_BAND_TYPES:
         return None
@@ -76,7 +76,7 @@ def _buffer_finder(buffers):
     """The persistent_id of one pickler: a C call per object, a Python one only for objects
     that may leave the stream. Set on the instance: the C pickler then calls it without
     binding a method (3.12 and 3.13 both look it up on the instance)."""
-    return functools.partial(buffer_id, functools.partial(_out_of_band_id, buffers))
+    return BufferFinder(functools.partial(_out_of_band_id, buffers))
 
 
 class Pickler(pickle.Pickler):

@@ -13,6 +13,7 @@ struct ModuleState {
   PyTypeObject* shared_buffer_type = nullptr;
   PyTypeObject* pool_type = nullptr;
   PyTypeObject* task_type = nullptr;
+  PyTypeObject* buffer_finder_type = nullptr;
 };
 
 ModuleState* module_state(PyObject* module);
@@ -44,5 +45,6 @@ extern PyMethodDef wire_methods[];
 extern PyType_Spec shared_buffer_spec;
 extern PyType_Spec pool_spec;
 extern PyType_Spec task_spec;
+extern PyType_Spec buffer_finder_spec;
 
 }  // namespace pergil::python

@@ -3,9 +3,10 @@
 //
 // plain_data(obj) says whether obj is made only of exact builtin data that marshal writes and
 // reads back as pickle would (same types, values, sharing); such a value then crosses as a
-// marshal stream, ~4x faster to write than pickle. buffer_id(delegate, obj) is the pickler's
+// marshal stream, ~4x faster to write than pickle. A BufferFinder(delegate) is the pickler's
 // persistent_id for everything else: None at once for an object that exports no buffer (or a
 // small bytes/bytearray), delegate(obj) only for the rare object that might leave the stream.
+#include <cstddef>
 #include <unordered_map>
 
 #include "../engine/gil.h"
@@ -92,25 +93,109 @@ PyObject* plain_data(PyObject*, PyObject* obj) {
   return PyBool_FromLong(result);
 }
 
-// buffer_id(delegate, obj): the pickler calls this for every object it writes, so the common
-// answer (None) costs no Python call. Anything that exports a buffer, apart from a bytes or
-// bytearray below the loan threshold, is for delegate(obj) to decide, exactly as before.
+// Whether obj may leave a pickle stream as a buffer: it exports one, and is not a bytes or
+// bytearray below the loan threshold. Most objects of a result answer no in a few loads.
+bool buffer_candidate(PyObject* obj) {
+  if (!PyObject_CheckBuffer(obj)) return false;
+  constexpr auto threshold = static_cast<Py_ssize_t>(detail::kLoanThreshold);
+  if (PyBytes_CheckExact(obj)) return PyBytes_GET_SIZE(obj) >= threshold;
+  if (PyByteArray_CheckExact(obj)) return PyByteArray_GET_SIZE(obj) >= threshold;
+  return true;
+}
+
+// buffer_id(delegate, obj): delegate(obj) for a candidate, else None (for tests and tools).
 PyObject* buffer_id(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
   if (nargs != 2) {
     PyErr_SetString(PyExc_TypeError, "buffer_id(delegate, obj) takes exactly 2 arguments");
     return nullptr;
   }
-  PyObject* obj = args[1];
-  if (!PyObject_CheckBuffer(obj)) Py_RETURN_NONE;
-  constexpr auto threshold = static_cast<Py_ssize_t>(detail::kLoanThreshold);
-  if ((PyBytes_CheckExact(obj) && PyBytes_GET_SIZE(obj) < threshold) ||
-      (PyByteArray_CheckExact(obj) && PyByteArray_GET_SIZE(obj) < threshold)) {
-    Py_RETURN_NONE;
-  }
-  return PyObject_CallOneArg(args[0], obj);
+  if (!buffer_candidate(args[1])) Py_RETURN_NONE;
+  return PyObject_CallOneArg(args[0], args[1]);
 }
 
+// BufferFinder(delegate): a pickler's persistent_id. The C pickler calls it for every object
+// it writes, through vectorcall: the common answer (None) costs no Python call and no
+// argument packing; delegate(obj) decides for candidates, exactly as the Python rule did.
+struct BufferFinder {
+  PyObject_HEAD vectorcallfunc vectorcall;
+  PyObject* delegate;
+};
+
+PyObject* finder_call(PyObject* self, PyObject* const* args, size_t nargsf, PyObject* kwnames) {
+  if (PyVectorcall_NARGS(nargsf) != 1 || (kwnames != nullptr && PyTuple_GET_SIZE(kwnames))) {
+    PyErr_SetString(PyExc_TypeError, "a BufferFinder takes exactly one argument");
+    return nullptr;
+  }
+  if (!buffer_candidate(args[0])) Py_RETURN_NONE;
+  return PyObject_CallOneArg(reinterpret_cast<BufferFinder*>(self)->delegate, args[0]);
+}
+
+PyObject* finder_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
+  PyObject* delegate;
+  static const char* keywords[] = {"delegate", nullptr};
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O:BufferFinder", const_cast<char**>(keywords),
+                                   &delegate)) {
+    return nullptr;
+  }
+  if (!PyCallable_Check(delegate)) {
+    PyErr_SetString(PyExc_TypeError, "BufferFinder(delegate): delegate must be callable");
+    return nullptr;
+  }
+  // tp_alloc of a heap type with Py_TPFLAGS_HAVE_GC: zeroed, and holds a reference to `type`.
+  auto* finder = reinterpret_cast<BufferFinder*>(type->tp_alloc(type, 0));
+  if (finder == nullptr) return nullptr;
+  finder->vectorcall = finder_call;
+  finder->delegate = Py_NewRef(delegate);
+  return reinterpret_cast<PyObject*>(finder);
+}
+
+int finder_traverse(PyObject* self, visitproc visit, void* arg) {
+  Py_VISIT(Py_TYPE(self));  // a heap type's instances keep their type alive
+  Py_VISIT(reinterpret_cast<BufferFinder*>(self)->delegate);
+  return 0;
+}
+
+int finder_clear(PyObject* self) {
+  Py_CLEAR(reinterpret_cast<BufferFinder*>(self)->delegate);
+  return 0;
+}
+
+void finder_dealloc(PyObject* self) {
+  PyTypeObject* type = Py_TYPE(self);
+  PyObject_GC_UnTrack(self);  // before clearing: the collector must not see a half-freed object
+  finder_clear(self);
+  type->tp_free(self);
+  Py_DECREF(type);  // the reference tp_alloc took for the instance
+}
+
+PyMemberDef finder_members[] = {
+    {"__vectorcalloffset__", Py_T_PYSSIZET, offsetof(BufferFinder, vectorcall), Py_READONLY,
+     nullptr},
+    {nullptr, 0, 0, 0, nullptr},
+};
+
+PyType_Slot finder_slots[] = {
+    {Py_tp_new, reinterpret_cast<void*>(finder_new)},
+    {Py_tp_call, reinterpret_cast<void*>(PyVectorcall_Call)},
+    {Py_tp_traverse, reinterpret_cast<void*>(finder_traverse)},
+    {Py_tp_clear, reinterpret_cast<void*>(finder_clear)},
+    {Py_tp_dealloc, reinterpret_cast<void*>(finder_dealloc)},
+    {Py_tp_members, finder_members},
+    {Py_tp_doc, const_cast<char*>("BufferFinder(delegate): a pickler's persistent_id; "
+                                  "delegate(obj) for objects that may leave the stream as a "
+                                  "buffer, else None.")},
+    {0, nullptr},
+};
+
 }  // namespace
+
+PyType_Spec buffer_finder_spec = {
+    "pergil._core.BufferFinder",
+    sizeof(BufferFinder),
+    0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_IMMUTABLETYPE,
+    finder_slots,
+};
 
 PyMethodDef wire_methods[] = {
     {"plain_data", plain_data, METH_O,

@@ -3,13 +3,15 @@ pickle with a C persistent_id; both must give back what pickle gave before.
 
 Plain data (exact None, bool, int, float, complex, str, small bytes, tuple, list, dict, set,
 frozenset; no cycles; at most 200 deep) is written with marshal; the caller tells the two
-formats apart by the first byte. Types, values, sharing, cycles and out-of-band buffers must
+formats apart by the first byte. The pickler's persistent_id is a C BufferFinder. Types, values, sharing, cycles and out-of-band buffers must
 come out as they did through pickle alone, at every pool size, through submit and map.
 """
 
 import array
+import gc
 import marshal
 import pickle
+import weakref
 
 import pytest
 
@@ -119,6 +121,36 @@ def test_buffer_id_calls_the_rule_only_for_buffer_objects():
                 pickle.PickleBuffer(b"x")]:
         assert _core.buffer_id(rule, obj) == "id"
     assert len(asked) == 5
+
+
+def test_buffer_finder_is_the_picklers_persistent_id():
+    asked = []
+    finder = _core.BufferFinder(lambda obj: asked.append(obj) or ("id", len(asked)))
+    assert [finder(obj) for obj in [1, "x", [1], b"x" * (LOAN - 1)]] == [None] * 4
+    assert finder(bytearray(LOAN)) == ("id", 1) and finder(memoryview(b"")) == ("id", 2)
+    with pytest.raises(TypeError):
+        finder()
+    with pytest.raises(TypeError):
+        finder(1, 2)
+    with pytest.raises(TypeError):
+        finder(obj=1)
+    with pytest.raises(TypeError, match="callable"):
+        _core.BufferFinder(3)
+    with pytest.raises(TypeError):
+        _core.BufferFinder()
+
+
+def test_a_buffer_finder_in_a_cycle_is_collected():
+    class Marker:
+        pass
+
+    marker = Marker()
+    alive = weakref.ref(marker)
+    holder = [marker]
+    holder.append(_core.BufferFinder(holder.append))  # holder -> finder -> holder.append -> holder
+    del marker, holder
+    gc.collect()
+    assert alive() is None
 
 
 @pytest.mark.parametrize("arguments", [(), (print,), (print, 1, 2)])
