@@ -198,32 +198,40 @@ class _Delivery:
                     pass
 
     def _deliver_until_closed(self):
-        # The per-task cost of the whole executor is mostly here and in submit(), all under
-        # the caller's GIL: one lock per batch, and plain results loaded inline.
-        pool, futures, lock, loads = self.pool, self.futures, self.lock, _wire.loads_plain
+        pool = self.pool
         while True:
             batch = pool.completions()
             if batch is None:
                 break
-            with lock:
-                entries = [futures.pop(completion[0], None) for completion in batch]
-            for entry, (_, status, stream, buffers, message) in zip(entries, batch):
-                if entry is None or entry[0].done():
-                    continue  # e.g. cancelled by the caller: its callbacks already ran
-                future = entry[0]
-                try:
-                    if status == _OK and not buffers:
-                        try:
-                            value = loads(stream)
-                        except BaseException:  # noqa: BLE001 - _complete reports it
-                            _complete(future, status, stream, buffers, message, entry[1])
-                        else:
-                            future.set_result(value)
-                    else:
+            self._deliver(batch)
+            # Nothing of the batch may stay referenced while the next wait blocks: a caller
+            # that drops a result gets its memory back with the pool idle.
+            del batch
+
+    def _deliver(self, batch):
+        """Completes one batch's futures. Its names (the last future, value, stream, buffers)
+        die when it returns, so the idle delivery thread holds no finished result.
+        The per-task cost of the whole executor is mostly here and in submit(), all under
+        the caller's GIL: one lock per batch, and plain results loaded inline."""
+        futures, loads = self.futures, _wire.loads_plain
+        with self.lock:
+            entries = [futures.pop(completion[0], None) for completion in batch]
+        for entry, (_, status, stream, buffers, message) in zip(entries, batch):
+            if entry is None or entry[0].done():
+                continue  # e.g. cancelled by the caller: its callbacks already ran
+            future = entry[0]
+            try:
+                if status == _OK and not buffers:
+                    try:
+                        value = loads(stream)
+                    except BaseException:  # noqa: BLE001 - _complete reports it
                         _complete(future, status, stream, buffers, message, entry[1])
-                except InvalidStateError:
-                    pass  # cancelled by the caller while we completed it
-            del batch, entries
+                    else:
+                        future.set_result(value)
+                else:
+                    _complete(future, status, stream, buffers, message, entry[1])
+            except InvalidStateError:
+                pass  # cancelled by the caller while we completed it
 
 
 class InterpreterPoolExecutor(Executor):
@@ -386,7 +394,9 @@ def _unchunk(chunks):
     (with its remote traceback) after the results before it."""
     try:
         for values, error in chunks:
-            yield from values
+            values.reverse()  # popped as yielded: no item stays held once the caller drops it
+            while values:
+                yield values.pop()
             if error is not None:
                 raise _remote_exception(*error)
     finally:
