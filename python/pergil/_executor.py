@@ -1,5 +1,6 @@
 """_executor.py: InterpreterPoolExecutor, a concurrent.futures.Executor over own-GIL workers."""
 
+import logging
 import os
 import sys
 import threading
@@ -21,6 +22,7 @@ _TOO_LATE = 2  # Task.cancel(): the task already finished
 if sys.version_info < (3, 13):
     _wire.dumps(([0], {0: 0}, ValueError("warm-up")))
 
+_LOGGER = logging.getLogger("concurrent.futures")  # where the standard executors log
 _live_executors = weakref.WeakSet()
 # Every pool whose workers may still run, held until they end, so that interpreter exit can end
 # them first (a sub-interpreter alive at Py_FinalizeEx aborts 3.12): also dropped executors'.
@@ -201,7 +203,12 @@ class _Delivery:
         finally:
             _live_deliveries.discard(self)
             self.ended.set()
-        self._fail_all("the pool ended without running it")
+        broken = self.pool.broken
+        if broken is not None:
+            # As the standard executors do for a failing initializer: the traceback reaches
+            # the log when it happens, not only the next submit.
+            _LOGGER.critical("pergil: a worker failed to start, the pool is broken: %s", broken)
+        self._fail_all(broken or "the pool ended without running it")
 
     def _fail_all(self, reason):
         with self.lock:
