@@ -88,7 +88,8 @@ def _worker_problem(pool):
             pool.submit(_xlsx_worker.probe).result()
             _worker_verdict.append(None)
         except ImportError as error:
-            _worker_verdict.append(f"{type(error).__name__}: {error}".splitlines()[0])
+            reason = f"{type(error).__name__}: {error}".splitlines()[0]
+            _worker_verdict.append(f"openpyxl cannot load in a pergil worker ({reason})")
     return _worker_verdict[0]
 
 
@@ -192,16 +193,19 @@ def _worker_pool(workers, routes):
 
     from pergil.tables import _excel_cells
 
-    pool = pergil.InterpreterPoolExecutor(max_workers=workers)
-    problem = _worker_problem(pool)
+    pool = None
+    problem = _worker_verdict[0] if _worker_verdict else None
     if problem is None and not _excel_cells.supported():
         problem = "this pandas has no BaseExcelReader to feed the cells into"
     if problem is None:
-        return pool
-    pool.shutdown(wait=True)
+        pool = pergil.InterpreterPoolExecutor(max_workers=workers)
+        problem = _worker_problem(pool)
+        if problem is None:
+            return pool
+        pool.shutdown(wait=True)
     warnings.warn(f"pergil.tables.read_many: .xlsx files are read by pandas on threads of the "
-                  f"main interpreter, not in pergil workers, because openpyxl cannot run in a "
-                  f"worker on Python {sys.version.split()[0]} ({problem})",
+                  f"main interpreter, not in pergil workers, on Python {sys.version.split()[0]}: "
+                  f"{problem}",
                   RuntimeWarning, stacklevel=3)
     for path, route in routes.items():
         if route == "worker":
