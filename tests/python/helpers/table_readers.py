@@ -25,6 +25,6 @@ def typed_columns(n):
         "i32": array.array("i", range(n)),
         "u8": array.array("B", (i % 256 for i in range(n))),
         "raw": bytes(i % 7 for i in range(n)),
-        "view": memoryview(array.array("h", range(n))),
+        "view": memoryview(array.array("h", (i % 30000 - 15000 for i in range(n)))),
         "text": [None if i % 5 == 0 else f"s{i}" for i in range(n)],
     }
