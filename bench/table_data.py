@@ -50,9 +50,11 @@ def write_plain_xlsx(path, rows, seed=0):
     return path
 
 
-def startable_blocks(rows, tables=4, seed=0, name="t"):
+def startable_blocks(rows, tables=4, seed=0, name="t", datetime_every=1):
     """The cell rows of a StarTable file: ``tables`` tables of ``rows`` rows in all, each with
-    every column kind (text, float unit, dimensionless, onoff, datetime), missing values (-)."""
+    every column kind (text, float unit, dimensionless, onoff, datetime), missing values (-).
+    ``datetime_every``: a datetime value on every n-th row only, "-" on the others (pdtable
+    parses each datetime cell through pandas.to_datetime, 0.2-2 ms a cell)."""
     rng = random.Random(seed)
     per_table = rows // tables
     cells = [["author:", "table_data.py"], []]
@@ -61,9 +63,11 @@ def startable_blocks(rows, tables=4, seed=0, name="t"):
         for i in range(per_table):
             missing = i % 53 == 7
             when = _EPOCH + datetime.timedelta(seconds=rng.randrange(10**8))
+            if missing or i % datetime_every:
+                when = "-"
             cells.append([f"{rng.choice(_WORDS)}_{i}", "-" if missing else rng.uniform(0, 1e4),
-                          rng.randrange(1000), rng.randrange(2),
-                          "-" if missing else when, round(rng.uniform(0, 50), 3)])
+                          rng.randrange(1000), rng.randrange(2), when,
+                          round(rng.uniform(0, 50), 3)])
         cells.append([])
     return cells
 
@@ -74,20 +78,20 @@ def _csv_cell(value):
     return value
 
 
-def write_startable_csv(path, rows, tables=4, seed=0, sep=";"):
+def write_startable_csv(path, rows, tables=4, seed=0, sep=";", datetime_every=1):
     with open(path, "w", newline="") as out:
         writer = csv.writer(out, delimiter=sep)
-        for row in startable_blocks(rows, tables, seed, name=_stem(path)):
+        for row in startable_blocks(rows, tables, seed, _stem(path), datetime_every):
             writer.writerow([_csv_cell(value) for value in row])
     return path
 
 
-def write_startable_xlsx(path, rows, tables=4, seed=0, sheet="input_data"):
+def write_startable_xlsx(path, rows, tables=4, seed=0, sheet="input_data", datetime_every=1):
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(sheet)
-    for row in startable_blocks(rows, tables, seed, name=_stem(path)):
+    for row in startable_blocks(rows, tables, seed, _stem(path), datetime_every):
         sheet.append(row)
     book.save(path)
     return path
@@ -102,10 +106,11 @@ WRITERS = {"csv": write_plain_csv, "xlsx": write_plain_xlsx,
 SUFFIXES = {"csv": ".csv", "xlsx": ".xlsx", "startable-csv": ".csv", "startable-xlsx": ".xlsx"}
 
 
-def write_files(folder, kind, files, rows):
+def write_files(folder, kind, files, rows, **options):
     """Writes ``files`` files of ``kind`` (a WRITERS key) with ``rows`` rows each into folder
-    (created); returns their paths, sorted. StarTable files are named input_NN so that
-    pdtable's load_files(root_folder=folder) finds them all."""
+    (created; existing files are kept); returns their paths, sorted. StarTable files are named
+    input_NN so that pdtable's load_files(root_folder=folder) finds them all. ``options`` go to
+    the writer (datetime_every for StarTable files)."""
     os.makedirs(folder, exist_ok=True)
     prefix = "input_" if kind.startswith("startable") else "table_"
     paths = []
@@ -113,13 +118,13 @@ def write_files(folder, kind, files, rows):
         path = os.path.join(folder, f"{prefix}{number:02d}{SUFFIXES[kind]}")
         if not os.path.exists(path):
             partial = os.path.join(folder, ".partial_" + os.path.basename(path))
-            WRITERS[kind](partial, rows, seed=number)
+            WRITERS[kind](partial, rows, seed=number, **options)
             os.replace(partial, path)
         paths.append(path)
     return paths
 
 
-def write_startable_folder(folder, files=16, rows=25_000, fmt="csv"):
+def write_startable_folder(folder, files=16, rows=25_000, fmt="csv", datetime_every=1):
     """A StarTable input set: ``files`` files (fmt "csv" or "xlsx") of 4 tables and ``rows``
     rows in all each; load it with ``load_files(["/"], root_folder=folder, csv_sep=";")``."""
-    return write_files(folder, f"startable-{fmt}", files, rows)
+    return write_files(folder, f"startable-{fmt}", files, rows, datetime_every=datetime_every)
