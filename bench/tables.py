@@ -103,7 +103,9 @@ def _imports(dataset, method):
     if method == "pergil load_startables":
         import pergil.tables
 
-        if not hasattr(pergil.tables, "load_startables"):
+        try:
+            pergil.tables.load_startables
+        except (AttributeError, ImportError):
             return "not available (pergil.tables has no load_startables in this build)"
     return None
 
@@ -250,7 +252,7 @@ def render(results):
              f"{results['load'][0]:.1f} at the start, {results['load'][1]:.1f} at the end",
              "pandas " + version("pandas") + ", openpyxl " + version("openpyxl") + ", pdtable "
              + version("pdtable") + ", python-calamine " + version("python-calamine")
-             + ", fastexcel " + version("fastexcel"),
+             + ", fastexcel " + version("fastexcel") + ", pyarrow " + version("pyarrow"),
              f"{sizes['files']} files per dataset; rows per file: csv {sizes['csv']:,}, xlsx "
              f"{sizes['xlsx']:,}, StarTable {sizes['startable-csv']:,} (a datetime on every "
              f"{sizes['datetime_every']}th row)", "",

@@ -1,6 +1,28 @@
-"""pergil.tables: table files into pandas DataFrames on all cores (imports pandas on use)."""
+"""pergil.tables: load table files (CSV, Excel; StarTable via pdtable) on all cores.
 
-from pergil.tables._columns import frame_from_columns
-from pergil.tables._read_many import ReadError, read_many
+Attributes load lazily: ``import pergil.tables`` imports neither pandas nor pdtable, so worker
+interpreters can import the pure-Python worker modules of this package.
+"""
 
-__all__ = ["ReadError", "frame_from_columns", "read_many"]
+_EXPORTS = {
+    "read_many": "pergil.tables._read_many",
+    "ReadError": "pergil.tables._read_many",
+    "frame_from_columns": "pergil.tables._columns",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pergil.tables' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_EXPORTS))
