@@ -94,3 +94,14 @@ def test_unicode_array_is_refused():
         column = array.array("u", "xy")
     with pytest.raises(TypeError, match="typecode 'u'.*list of str"):
         pt.frame_from_columns({"a": column})
+
+
+def test_import_pergil_tables_imports_no_pandas():
+    """Workers import pergil.tables' worker modules through the package: it must stay light."""
+    from helpers.support import run_python
+
+    code = ("import sys, pergil.tables as pt; from pergil.tables import _xlsx_worker; "
+            "print(sorted(m for m in ('pandas', 'numpy', 'openpyxl') if m in sys.modules))")
+    done = run_python(["-c", code])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
