@@ -100,6 +100,11 @@ def describe(load, roots=()):
     return outcome
 
 
+def case_subs(folder):
+    """Placeholders for a generated case's folder (and its parent, named by some errors)."""
+    return [(folder, "<CASE>"), (folder.parent, "<PARENT>")]
+
+
 class CollectingTracker:
     """An issue tracker that records and does not raise (pdtable's InputIssueTracker API)."""
 

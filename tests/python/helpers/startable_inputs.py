@@ -73,7 +73,7 @@ def write_all_units(folder):
     (folder / "all_units.csv").write_text(ALL_UNITS)
 
 
-def write_big(folder, n_files=3, rows=2000, seed=5):
+def write_big(folder, n_files=3, rows=500, seed=5):
     """Several larger files (whole-column fast paths, several tables per file)."""
     rng = random.Random(seed)
     t0 = datetime.datetime(2001, 1, 1)
