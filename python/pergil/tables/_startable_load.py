@@ -234,7 +234,8 @@ def _xlsx_policy(executor):
         if kind != "xlsx":
             return True
         if not warned:
-            warnings.warn(_XLSX_312_REASON, RuntimeWarning, stacklevel=4)
+            # stacklevel 6: in_workers, _submit, fill or take, _queued_load, load_startables, caller.
+            warnings.warn(_XLSX_312_REASON, RuntimeWarning, stacklevel=6)
             warned.append(True)
         return False
 
