@@ -145,6 +145,14 @@ def write_bad_files(folder):
     (folder / "input_missing.csv").write_text("***include;\nnot_there.csv\n")
 
 
+def write_bad_encoding(folder):
+    """A CSV that is not valid UTF-8 after its first table (pdtable's open() raises mid-file)."""
+    (folder / "input_ok.csv").write_text("**ok;\nall\na;\n-;\n1\n")
+    rows = b"".join(b"%d\n" % i for i in range(5000))  # past the text reader's first chunk
+    (folder / "input_bad.csv").write_bytes(
+        b"**t;\nall\na;\n-;\n" + rows + b"\n**u;\nall\nb;\ntext;\n\xff\xfe\n")
+
+
 def write_text(folder, name, text):
     (folder / name).write_text(text)
 
@@ -171,6 +179,7 @@ def cases():
                               lambda f: {"root_folder": f}),
         "relative_root_without_folder": (write_all_units, lambda f: ["all_units.csv"],
                                          lambda f: {}),
+        "bad_encoding": (write_bad_encoding, root, lambda f: {"root_folder": f}),
         "outside_root": (write_all_units, lambda f: ["/../x.csv"], lambda f: {"root_folder": f}),
     }
     for name, text in {**FIXER_CASES, **MALFORMED_CASES}.items():
