@@ -15,8 +15,10 @@ from pergil._bench_figures import seconds_text
 
 EXECUTORS = ("serial", "thread", "process-fork", "process-spawn", "interpreters", "pergil")
 RESULT_MARK = "PERGIL-BENCH-RESULT "
-FULL_SIZES = {"tiny": 5000, "fib": 30, "fib_tasks": 8, "big": 64 << 20}
-QUICK_SIZES = {"tiny": 500, "fib": 22, "fib_tasks": 8, "big": 8 << 20}
+FULL_SIZES = {"tiny": 5000, "fib": 30, "fib_tasks": 8, "big": 64 << 20,
+              "csv_files": 16, "csv_rows": 80_000, "csv_share_files": 4}
+QUICK_SIZES = {"tiny": 500, "fib": 22, "fib_tasks": 8, "big": 8 << 20,
+               "csv_files": 4, "csv_rows": 5_000, "csv_share_files": 2}
 
 
 # ---- workload functions: run inside threads, processes and interpreters, by reference ----
@@ -280,6 +282,12 @@ def _time_crossing(pool, workers, kind, n):
     return seconds
 
 
+def _time_csv(pool, sizes):
+    from pergil import _bench_csv  # not at the top: workers import this module for every cell
+
+    return _bench_csv.time_columns(pool, sizes)
+
+
 def _check(condition, message):
     if not condition:
         raise AssertionError(message)
@@ -304,6 +312,9 @@ WORKLOADS = {
                      "ms", "serial"),
     "arg-bytes": ("big argument: build {big_mib} MiB bytes, pass it, get its length",
                   _time_argument, "ms", "serial"),
+    "csv-columns": ("many objects: {csv_files} CSV files of {csv_rows:,} rows parsed with csv "
+                    "into {{column: values}}, results kept", _time_csv, "s",
+                    "speed-up"),
 }
 
 
@@ -354,7 +365,17 @@ def measure_one(executor, workload, workers, quick):
                 memory["cross_seconds"] = _time_crossing(pool, workers, kind, sizes["big"])
             except Exception as error:  # noqa: BLE001 - the main figure still stands
                 memory["cross_error"] = f"{type(error).__name__}: {error}"[:200]
+        elif workload == "csv-columns" and pool is not None:
+            from pergil import _bench_csv
+
+            pool.shutdown(wait=True)
+            pool = None
+            memory.update(_bench_csv.transfer_share(factory, sizes))
     finally:
+        if workload == "csv-columns":
+            from pergil import _bench_csv
+
+            _bench_csv.remove_files()
         if pool is not None:
             pool.shutdown(wait=True)
     return {"status": "ok", "seconds": seconds, **memory}

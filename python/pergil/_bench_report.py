@@ -28,6 +28,11 @@ SUMMARY_ROWS = (  # (workload, what the row shows, how a cell is written)
     ("result-bytes", "peak RSS (x serial), +MiB: {big_mib} MiB bytes result run", "memory"),
     ("result-memoryview", "peak RSS (x serial), +MiB: {big_mib} MiB memoryview result run",
      "memory"),
+    ("csv-columns", "{csv_files} CSV files ({csv_rows:,} rows) into dicts of lists, speed-up "
+     "over serial", "ratio"),
+    ("csv-columns", "the same, 1 worker: moving the result, % of the task's own time",
+     "transfer"),
+    ("csv-columns", "peak RSS (x serial), +MiB: CSV run", "memory"),
 )
 UNIT_TEXT = {"ms": "ms", "us/task": "µs", "s": "s"}
 
@@ -100,6 +105,8 @@ def workload_table(results, workload):
     tail_name = "+shutdown  imports" if workload == "cold-start" else "peak MiB   +MiB"
     if workload.startswith(("result-", "arg-")):
         tail_name += "  cross ms"
+    elif workload == "csv-columns":
+        tail_name += "  transfer % at 1 worker"
     lines = [f"{title.format(**_sizes(results))}  [{unit}]",
              f"  {'executor':14}{'median':>10} {'min-max':>20}{ratio_name:>16}  {tail_name}"]
     for executor in results["executors"]:
@@ -125,7 +132,11 @@ def workload_table(results, workload):
 
 
 def _cross_text(results, executor, workload):
-    """The crossing time (object already built) in ms, or why it is missing."""
+    """The crossing time (object already built) in ms, or why it is missing; for the CSV
+    workload, the transfer's share of the task's own time at 1 worker."""
+    if workload == "csv-columns":
+        share = _median(_samples(results, executor, workload, "transfer_pct"))
+        return "" if share is None else f"  {share:>8.1f} %"
     if not workload.startswith(("result-", "arg-")):
         return ""
     cross = _median(_samples(results, executor, workload, "cross_seconds"))
@@ -158,6 +169,9 @@ def _summary_cell(results, executor, workload, kind, compact=False):
                     _samples(results, executor, workload, "seconds"))
         total = _median([(i + s) * 1e3 for i, s in pairs if i is not None])
         return "-" if total is None else f"{_fmt(total)} ms{mark}"
+    if kind == "transfer":
+        share = _median(_samples(results, executor, workload, "transfer_pct"))
+        return "-" if share is None else f"{share:.0f} %{mark}"
     if kind == "cross":
         cross = _median(_samples(results, executor, workload, "cross_seconds"))
         return "error" if cross is None else f"{_fmt(cross * 1e3)} ms{mark}"
@@ -204,7 +218,7 @@ def skipped_line(results):
 
 
 def _targets(results):
-    """pergil against issue 4's targets (full sizes only): lines of 'met'/'MISSED'."""
+    """pergil against the targets of issues 4 and 11 (full sizes only): 'met'/'MISSED'."""
     def value(executor, workload):
         return _median_value(results, executor, workload) if (
             executor, workload) in results["cells"] else None
@@ -220,6 +234,11 @@ def _targets(results):
             return None
         return _ratio(results, "pergil", workload, key, reference)
 
+    def share(workload):
+        if ("pergil", workload) not in results["cells"]:
+            return None
+        return _median(_samples(results, "pergil", workload, "transfer_pct"))
+
     checks = [
         ("tiny task submit+result <= 20 µs", value("pergil", "tiny-submit"), 20, "µs"),
         ("cold start <= 0.4x fork ProcessPool", ratio("cold-start"), 0.4, "x"),
@@ -229,6 +248,12 @@ def _targets(results):
         ("bytes argument <= 1.15x serial", ratio("arg-bytes"), 1.15, "x"),
         ("peak RSS, bytes result <= 1.10x serial",
          ratio("result-bytes", "peak_mib", "serial"), 1.10, "x"),
+        ("CSV into dicts of lists >= 1.55x serial", ratio("csv-columns"), -1.55, "x"),
+        ("CSV: ahead of process-fork", ratio("csv-columns", reference="process-fork"), -1.0,
+         "x"),
+        ("CSV: ahead of process-spawn", ratio("csv-columns", reference="process-spawn"), -1.0,
+         "x"),
+        ("CSV: result transfer <= 15 % of the task", share("csv-columns"), 15, "%"),
     ]
     lines = []
     for name, got, bound, unit in checks:
@@ -298,7 +323,7 @@ def render(results, full=False):
     parts.append("Summary (Markdown, median of the rounds; * = failed in some round):\n\n"
                  + summary_table(results))
     if not results["quick"] and "pergil" in results["executors"]:
-        parts.append("pergil against the targets of issue 4:\n" + "\n".join(_targets(results)))
+        parts.append("pergil against the targets of issues 4 and 11:\n" + "\n".join(_targets(results)))
     return "\n\n".join(parts) + "\n"
 
 

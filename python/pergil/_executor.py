@@ -2,6 +2,7 @@
 
 from __future__ import annotations  # annotations stay strings: typing is not imported at run time
 
+import logging
 import os
 import sys
 import threading
@@ -32,6 +33,7 @@ _TOO_LATE = 2  # Task.cancel(): the task already finished
 if sys.version_info < (3, 13):
     _wire.dumps(([0], {0: 0}, ValueError("warm-up")))
 
+_LOGGER = logging.getLogger("concurrent.futures")  # where the standard executors log
 _live_executors = weakref.WeakSet()
 # Every pool whose workers may still run, held until they end, so that interpreter exit can end
 # them first (a sub-interpreter alive at Py_FinalizeEx aborts 3.12): also dropped executors'.
@@ -143,9 +145,15 @@ def _remote_exception(stream, buffers):
     return error
 
 
-def _complete(future, status, stream, buffers, message, timeout):
-    """Completes one future from an engine completion. Runs on the delivery thread."""
-    if status == _OK:
+def _complete(future, status, stream, buffers, message, timeout, note=None):
+    """Completes one future from an engine completion. Runs on the delivery thread.
+    ``note``: why the call went by value, added to an error raised while loading it."""
+    if status == _RAISED and note is not None:
+        error = _remote_exception(stream, buffers)
+        if getattr(error, "_pergil_loading", False):
+            error.add_note(note)
+        future.set_exception(error)
+    elif status == _OK:
         try:
             value = _wire.loads(stream, buffers)
         except BaseException as problem:  # noqa: BLE001
@@ -164,6 +172,16 @@ def _complete(future, status, stream, buffers, message, timeout):
         future.set_exception(RemoteError("pergil.WorkerError", message, ""))
     else:  # cancelled, or discarded by shutdown(cancel_futures=True)
         future._set_cancelled()
+
+
+class _MainCall:
+    """A call that names the caller's __main__ script, kept until it has run: if a worker
+    cannot get the name from the script, the delivery thread sends it again by value."""
+
+    __slots__ = ("fn", "args", "kwargs", "executor")
+
+    def __init__(self, fn, args, kwargs, executor):
+        self.fn, self.args, self.kwargs, self.executor = fn, args, kwargs, executor
 
 
 class _Delivery:
@@ -196,12 +214,17 @@ class _Delivery:
         finally:
             _live_deliveries.discard(self)
             self.ended.set()
-        self._fail_all("the pool ended without running it")
+        broken = self.pool.broken
+        if broken is not None:
+            # As the standard executors do for a failing initializer: the traceback reaches
+            # the log when it happens, not only the next submit.
+            _LOGGER.critical("pergil: a worker failed to start, the pool is broken: %s", broken)
+        self._fail_all(broken or "the pool ended without running it")
 
     def _fail_all(self, reason):
         with self.lock:
             leftovers, self.futures = list(self.futures.values()), {}
-        for future, _ in leftovers:
+        for future, *_ in leftovers:
             if not future.done():
                 try:
                     future.set_exception(BrokenInterpreterPool(reason))
@@ -209,32 +232,71 @@ class _Delivery:
                     pass
 
     def _deliver_until_closed(self):
-        # The per-task cost of the whole executor is mostly here and in submit(), all under
-        # the caller's GIL: one lock per batch, and plain results loaded inline.
-        pool, futures, lock, loads = self.pool, self.futures, self.lock, _wire.loads_plain
+        pool = self.pool
         while True:
             batch = pool.completions()
             if batch is None:
                 break
-            with lock:
-                entries = [futures.pop(completion[0], None) for completion in batch]
-            for entry, (_, status, stream, buffers, message) in zip(entries, batch):
-                if entry is None or entry[0].done():
-                    continue  # e.g. cancelled by the caller: its callbacks already ran
-                future = entry[0]
-                try:
-                    if status == _OK and not buffers:
-                        try:
-                            value = loads(stream)
-                        except BaseException:  # noqa: BLE001 - _complete reports it
-                            _complete(future, status, stream, buffers, message, entry[1])
-                        else:
-                            future.set_result(value)
-                    else:
+            self._deliver(batch)
+            # Nothing of the batch may stay referenced while the next wait blocks: a caller
+            # that drops a result gets its memory back with the pool idle.
+            del batch
+
+    def _deliver(self, batch):
+        """Completes one batch's futures. Its names (the last future, value, stream, buffers)
+        die when it returns, so the idle delivery thread holds no finished result.
+        The per-task cost of the whole executor is mostly here and in submit(), all under
+        the caller's GIL: one lock per batch, and plain results loaded inline."""
+        futures, loads = self.futures, _wire.loads_plain
+        with self.lock:
+            entries = [futures.pop(completion[0], None) for completion in batch]
+        for entry, (_, status, stream, buffers, message) in zip(entries, batch):
+            if entry is None or entry[0].done():
+                continue  # e.g. cancelled by the caller: its callbacks already ran
+            future = entry[0]
+            try:
+                if status == _OK and not buffers:
+                    try:
+                        value = loads(stream)
+                    except BaseException:  # noqa: BLE001 - _complete reports it
                         _complete(future, status, stream, buffers, message, entry[1])
-                except InvalidStateError:
-                    pass  # cancelled by the caller while we completed it
-            del batch, entries
+                    else:
+                        future.set_result(value)
+                elif status == _RAISED and type(entry[2]) is _MainCall:
+                    self._complete_main_call(entry, stream, buffers)
+                else:
+                    _complete(future, status, stream, buffers, message, entry[1], entry[2])
+            except InvalidStateError:
+                pass  # cancelled by the caller while we completed it
+
+    def _complete_main_call(self, entry, stream, buffers):
+        """A call naming the caller's __main__ script failed: if a worker could not get the
+        name (defined under the main guard or after the pool, or the script fails to re-run
+        there, e.g. on `import numpy`), send it again by value; else it is the call's error."""
+        future, timeout, call = entry
+        error = _remote_exception(stream, buffers)
+        if not isinstance(error, _worker.MainScriptLookupError):
+            future.set_exception(error)
+            return
+        note = error.by_value_note()
+        executor = call.executor()
+        if executor is not None:
+            executor._main_by_value = note  # the executor's later calls go by value at once
+        try:
+            stream, buffers = _wire.dumps_call(call.fn, call.args, call.kwargs, by_value=True)
+        except Exception as problem:  # noqa: BLE001
+            future.set_exception(TypeError(
+                f"cannot send {call.fn!r} to a pergil worker: {error}; by value (cloudpickle) "
+                f"it does not pickle either: {problem}"))
+            return
+        with self.lock:
+            try:
+                task = self.pool.submit(stream, buffers, timeout)
+            except RuntimeError as problem:  # shut down or broken meanwhile
+                future.set_exception(BrokenInterpreterPool(self.pool.broken or str(problem)))
+                return
+            future._pergil_task = task
+            self.futures[task.id] = (future, timeout, note)
 
 
 class InterpreterPoolExecutor(Executor):
@@ -274,6 +336,8 @@ class InterpreterPoolExecutor(Executor):
         _prepare_main_interpreter()
         main_path, main_module = _main_script()
         self._by_value = main_path is None and main_module is None
+        # Why calls naming the script go by value, once a worker could not get a name from it.
+        self._main_by_value = None
         init_stream = None
         if initializer is not None:
             stream, buffers = self._encode(initializer, tuple(initargs), {})
@@ -303,9 +367,9 @@ class InterpreterPoolExecutor(Executor):
         """The number of worker interpreters (``max_workers``, or the CPU count it defaulted to)."""
         return self._max_workers
 
-    def _encode(self, fn, args, kwargs):
+    def _encode(self, fn, args, kwargs, by_value=False):
         try:
-            return _wire.dumps_call(fn, args, kwargs, by_value=self._by_value)
+            return _wire.dumps_call(fn, args, kwargs, by_value=by_value or self._by_value)
         except Exception as error:  # noqa: BLE001
             culprit = _find_unpicklable(fn, args, kwargs or {})
             raise TypeError(f"cannot send {culprit} to a pergil worker: {error}") from error
@@ -351,6 +415,13 @@ class InterpreterPoolExecutor(Executor):
         if self._shutdown:
             self._check_open()
         stream, buffers = self._encode(fn, args, kwargs)
+        extra = None
+        if not self._by_value and b"__main__" in stream:  # names the caller's script
+            if self._main_by_value is None:  # kept until it runs: a worker may not find it
+                extra = _MainCall(fn, args, kwargs, weakref.ref(self))
+            else:  # a worker could not get names from the script before: by value at once
+                stream, buffers = self._encode(fn, args, kwargs, by_value=True)
+                extra = self._main_by_value
         future = _Future()
         future._pergil_pool = self._pool
         delivery = self._delivery
@@ -363,7 +434,7 @@ class InterpreterPoolExecutor(Executor):
                 except RuntimeError as error:
                     self._raise_closed(error)
                 future._pergil_task = task
-                delivery.futures[task.id] = (future, timeout)
+                delivery.futures[task.id] = (future, timeout, extra)
         return future
 
     def _check_open(self):
@@ -458,7 +529,9 @@ def _unchunk(chunks):
     (with its remote traceback) after the results before it."""
     try:
         for values, error in chunks:
-            yield from values
+            values.reverse()  # popped as yielded: no item stays held once the caller drops it
+            while values:
+                yield values.pop()
             if error is not None:
                 raise _remote_exception(*error)
     finally:
