@@ -11,6 +11,8 @@ import os
 import sys
 import time
 
+from pergil._bench_figures import seconds_text
+
 EXECUTORS = ("serial", "thread", "process-fork", "process-spawn", "interpreters", "pergil")
 RESULT_MARK = "PERGIL-BENCH-RESULT "
 FULL_SIZES = {"tiny": 5000, "fib": 30, "fib_tasks": 8, "big": 64 << 20,
@@ -108,6 +110,21 @@ def executor_factory(name):
 
         return pergil.InterpreterPoolExecutor, None
     raise ValueError(f"unknown executor {name!r}; choose from {', '.join(EXECUTORS)}")
+
+
+# Peers that may be missing, how to get them: skipped with one line, never run per workload.
+INSTALL_HINTS = {"interpreters": "pip install interpreters-pep-734"}
+
+
+def missing_peer(name):
+    """How to install executor ``name`` if it cannot run on this Python, else None. Looked up
+    without importing it (the parent process times nothing but stays lean)."""
+    from importlib.util import find_spec
+
+    if name == "interpreters" and sys.version_info < (3, 14):
+        if find_spec("interpreters_backport") is None:
+            return INSTALL_HINTS[name]
+    return None
 
 
 def executor_label(name):
@@ -423,6 +440,8 @@ def run(workers=2, rounds=5, quick=False, executors=EXECUTORS, workloads=tuple(W
 
     timeout = timeout or (60 if quick else 240)
     load_at_start = _loadavg()
+    skipped = {name: hint for name in executors if (hint := missing_peer(name)) is not None}
+    executors = tuple(name for name in executors if name not in skipped)
     cells = {(e, w): {"samples": [], "failure": None} for e in executors for w in workloads}
     for round_index in range(rounds):
         shift = round_index % len(executors)
@@ -438,8 +457,10 @@ def run(workers=2, rounds=5, quick=False, executors=EXECUTORS, workloads=tuple(W
                 else:
                     cell["failure"] = record
                 if log is not None:
+                    outcome = (seconds_text(record["seconds"]) if "seconds" in record
+                               else record.get("reason", ""))
                     log(f"round {round_index + 1}/{rounds} {workload:17} {executor:13} "
-                        f"{record['status']} {record.get('seconds', record.get('reason', ''))}")
+                        f"{record['status']} {outcome}")
     labels = {name: executor_label(name) for name in executors}
     machine = {"nproc": os.cpu_count(), "python": platform.python_version(),
                "implementation": platform.python_implementation(),
@@ -447,6 +468,7 @@ def run(workers=2, rounds=5, quick=False, executors=EXECUTORS, workloads=tuple(W
                "loadavg_end": _loadavg()}
     return {"workers": workers, "rounds": rounds, "quick": quick, "executors": list(executors),
             "workloads": list(workloads), "labels": labels, "machine": machine, "cells": cells,
+            "skipped": skipped,
             "sizes": QUICK_SIZES if quick else FULL_SIZES}
 
 
