@@ -7,10 +7,11 @@ and the receiver rebuilds ``bytes``/``bytearray``/``array`` by moving the pages 
 sender no longer references, else with exactly one copy, or keeps a zero-copy read-only
 ``memoryview``.
 
-A result (or a call's arguments) made only of exact builtin data (see ``pergil._core.plain_data``) crosses as a
-``marshal`` stream instead: no buffer of it can leave the stream, and marshal writes such data
-about four times faster than the C pickler (a result of 480,000 numbers and strings: 14 ms
-against 55 ms). A receiver tells the two apart by the first byte: a pickle protocol 5 stream
+A result (or a call's arguments) made only of exact builtin data (``pergil._core.plain_data``)
+crosses as a ``marshal`` stream instead: no buffer of it can leave the stream, and marshal
+writes such data about four times faster than the C pickler (a result of 480,000 numbers and
+strings: 14 ms against 55 ms). A string the task interned arrives interned, and so immortal:
+marshal does that. A receiver tells the two apart by the first byte: a pickle protocol 5 stream
 begins with PROTO (0x80); a marshal stream begins with a type code, an ASCII letter or sign,
 possibly with FLAG_REF (0x80) added, so never 0x80 itself.
 """
