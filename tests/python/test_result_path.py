@@ -3,8 +3,9 @@ pickle with a C persistent_id; both must give back what pickle gave before.
 
 Plain data (exact None, bool, int, float, complex, str, small bytes, tuple, list, dict, set,
 frozenset; no cycles; at most 200 deep) is written with marshal; the caller tells the two
-formats apart by the first byte. The pickler's persistent_id is a C BufferFinder. Types, values, sharing, cycles and out-of-band buffers must
-come out as they did through pickle alone, at every pool size, through submit and map.
+formats apart by the first byte. The pickler's persistent_id is a C BufferFinder. Types,
+values, sharing, cycles and out-of-band buffers must come out as they did through pickle
+alone, at every pool size, through submit and map, for results and arguments alike.
 """
 
 import array
