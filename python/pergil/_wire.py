@@ -7,10 +7,11 @@ and the receiver rebuilds ``bytes``/``bytearray``/``array`` by moving the pages 
 sender no longer references, else with exactly one copy, or keeps a zero-copy read-only
 ``memoryview``.
 
-A result made only of exact builtin data (see ``pergil._core.plain_data``) crosses as a
-``marshal`` stream instead: no buffer of it can leave the stream, and marshal writes such data
-about four times faster than the C pickler (a result of 480,000 numbers and strings: 14 ms
-against 55 ms). A receiver tells the two apart by the first byte: a pickle protocol 5 stream
+A result (or a call's arguments) made only of exact builtin data (``pergil._core.plain_data``)
+crosses as a ``marshal`` stream instead: no buffer of it can leave the stream, and marshal
+writes such data about four times faster than the C pickler (a result of 480,000 numbers and
+strings: 14 ms against 55 ms). A string the task interned arrives interned, and so immortal:
+marshal does that. A receiver tells the two apart by the first byte: a pickle protocol 5 stream
 begins with PROTO (0x80); a marshal stream begins with a type code, an ASCII letter or sign,
 possibly with FLAG_REF (0x80) added, so never 0x80 itself.
 """
@@ -166,20 +167,30 @@ def dumps_call(function, args, kwargs, by_value=False):
                     return pickle.dumps((function, args, kwargs), PROTOCOL), []
                 except Exception:  # noqa: BLE001 - e.g. a lambda: the full path decides
                     pass
+    if not by_value and type(function) is bytes:  # a function by reference, on plain data
+        stream = _marshal_plain((function, args, kwargs))
+        if stream is not None:
+            return stream, []
     return dumps((function, args, kwargs), by_value)
 
 
-def dumps_result(value):
-    """(stream, buffers) of a task's result, with the same fast path for scalars, and plain
-    builtin data as marshal."""
-    if _plain_scalar(value):
-        return pickle.dumps(value, PROTOCOL), []
+def _marshal_plain(value):
+    """The marshal stream of a value made only of plain builtin data, else None."""
     if plain_data(value):
         try:
-            return marshal.dumps(value), []
+            return marshal.dumps(value)
         except ValueError:  # a list of 2**31 items or more: marshal's sizes are 32-bit
             pass
-    return dumps(value)
+    return None
+
+
+def dumps_result(value):
+    """(stream, buffers) of a task's result: the same fast path for scalars, and plain builtin
+    data as marshal (arguments too, when the function goes by reference)."""
+    if _plain_scalar(value):
+        return pickle.dumps(value, PROTOCOL), []
+    stream = _marshal_plain(value)
+    return dumps(value) if stream is None else (stream, [])
 
 
 def dumps(obj, by_value=False):

@@ -3,8 +3,9 @@ pickle with a C persistent_id; both must give back what pickle gave before.
 
 Plain data (exact None, bool, int, float, complex, str, small bytes, tuple, list, dict, set,
 frozenset; no cycles; at most 200 deep) is written with marshal; the caller tells the two
-formats apart by the first byte. The pickler's persistent_id is a C BufferFinder. Types, values, sharing, cycles and out-of-band buffers must
-come out as they did through pickle alone, at every pool size, through submit and map.
+formats apart by the first byte. The pickler's persistent_id is a C BufferFinder. Types,
+values, sharing, cycles and out-of-band buffers must come out as they did through pickle
+alone, at every pool size, through submit and map, for results and arguments alike.
 """
 
 import array
@@ -230,3 +231,36 @@ def test_too_deep_results_fail_clearly_and_the_pool_goes_on(executor):
     with pytest.raises((TypeError, pergil.RemoteError), match="recursion|deep"):
         bad.result()
     assert executor.submit(result_shapes.build, "nested_150").result()[0] == 149
+
+
+# ---- arguments take the same paths ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", [n for n in SHAPE_NAMES if n != "columns_big"])
+def test_arguments_round_trip(executor, name):
+    value = result_shapes.build(name)
+    got = executor.submit(result_shapes.identity, value).result()
+    assert_same(value, got)
+    check_identities(name, got)
+
+
+def test_plain_arguments_travel_as_marshal_and_the_rest_as_pickle():
+    columns = result_shapes.build("columns")
+    stream, buffers = _wire.dumps_call(result_shapes.identity, (columns,), {"k": [1.5]})
+    assert stream[:1] != pickle.PROTO and buffers == []
+    function, args, kwargs = _wire.loads(stream, buffers)
+    assert _wire.resolve_function(function) is result_shapes.identity
+    assert args == (columns,) and kwargs == {"k": [1.5]}
+    for call in [(lambda x: x, (columns,), {}),  # by value: cloudpickle's path
+                 (result_shapes.identity, (result_shapes.build("subclasses"),), {})]:
+        stream, _ = _wire.dumps_call(*call)
+        assert stream[:1] == pickle.PROTO
+    stream, _ = _wire.dumps_call(result_shapes.identity, (columns,), {}, by_value=True)
+    assert stream[:1] == pickle.PROTO
+
+
+def test_keyword_arguments_keep_their_types(executor):
+    kinds, keys, (args, kwargs) = executor.submit(
+        result_shapes.describe, [1, 2], (3,), flag=True, text=result_shapes.Text("t")).result()
+    assert kinds == ["list", "tuple"] and keys == ["flag", "text"]
+    assert type(kwargs["flag"]) is bool and type(kwargs["text"]) is result_shapes.Text

@@ -101,3 +101,12 @@ def lock_in_list():
 
 def build_nested(depth):
     return _nested(depth)
+
+
+def identity(value):
+    return value
+
+
+def describe(*args, **kwargs):
+    """Types of the arguments as the worker received them, and their values."""
+    return [type(a).__name__ for a in args], sorted(kwargs), (args, kwargs)
