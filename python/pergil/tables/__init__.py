@@ -1,4 +1,4 @@
-"""pergil.tables: load table files (StarTable via pdtable, CSV, Excel) on all cores.
+"""pergil.tables: load table files (CSV, Excel; StarTable via pdtable) on all cores.
 
 Attributes load lazily: ``import pergil.tables`` imports neither pandas nor pdtable, so worker
 interpreters can import the pure-Python worker modules of this package.
@@ -6,7 +6,9 @@ interpreters can import the pure-Python worker modules of this package.
 
 _EXPORTS = {
     "load_startables": "pergil.tables._startable_load",
-    # read_many and frame_from_columns (issue 12, parts 2 and 3) are added here by their module.
+    "read_many": "pergil.tables._read_many",
+    "ReadError": "pergil.tables._read_many",
+    "frame_from_columns": "pergil.tables._columns",
 }
 
 __all__ = sorted(_EXPORTS)
