@@ -55,7 +55,8 @@ def _column_array(kind, payload):
         return np.frombuffer(payload, dtype="datetime64[ns]")
     if kind == "b":
         return np.frombuffer(payload, dtype=np.bool_)
-    return np.array(payload, dtype=str)
+    width, data = payload  # what np.array(cells, dtype=str) holds, built in the worker
+    return np.frombuffer(data, dtype=f"<U{width}")
 
 
 def make_fast_table(parsed, origin, fixer):

@@ -6,7 +6,7 @@ pdtable's fixer would not be called. Anything else (a transposed or empty table,
 duplicate column name, a cell pdtable would "fix", a datetime form pandas might read differently)
 makes parse_table_fast return None, and the block goes to pdtable's own handler instead.
 
-Column payloads: ("f", array('d')) float64; ("b", bytes) bool; ("t", list of str) text;
+Column payloads: ("f", array('d')) float64; ("b", bytes) bool; ("U", (width, bytes)) text as numpy '<U{width}';
 ("M", array('q')) datetime64[ns] (NaT as the minimum int64).
 """
 
@@ -75,11 +75,15 @@ def _onoff_column(values):
 
 
 def _text_column(values):
+    """The bytes of numpy's ``np.array(values, dtype=str)``: UCS-4 code points, each cell
+    padded with NULs to the longest (at least 1), so no Python object per cell crosses."""
     # numpy's str() of non-str cells (None, numbers from .xlsx) is left to pdtable.
     for val in values:
         if type(val) is not str:
             raise _NeedsPdtable
-    return list(values)
+    width = max(1, max(map(len, values), default=0))
+    padded = "".join([val.ljust(width, "\0") for val in values])
+    return width, padded.encode("utf-32-le", "surrogatepass")
 
 
 def _ns_since_epoch(dt):
@@ -110,7 +114,7 @@ def _datetime_column(values):
 
 def _column(unit, values, fast_datetime):
     if unit == "text":
-        return ("t", _text_column(values))
+        return ("U", _text_column(values))
     if unit == "onoff":
         return ("b", _onoff_column(values))
     if unit == "datetime":

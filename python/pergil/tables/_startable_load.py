@@ -212,7 +212,9 @@ def load_startables(
     try:
         n_workers = getattr(executor, "_max_workers", None) or 2
         in_workers = _xlsx_policy(executor)
-        read_ahead = _ReadAhead(executor, loader, 2 * n_workers, in_workers)
+        # One file ahead per worker plus one: every worker stays busy while the caller
+        # assembles, and at most n_workers + 1 files' results wait in memory.
+        read_ahead = _ReadAhead(executor, loader, n_workers + 1, in_workers)
         try:
             yield from _queued_load(load_roots, loader, issue_tracker, read_ahead)
         finally:

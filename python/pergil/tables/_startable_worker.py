@@ -13,10 +13,11 @@ from pergil.tables._startable_blocks import split_blocks
 
 
 def read_csv_blocks(path, sep, fast_datetime):
-    """[(None, block entries)] for one StarTable CSV file."""
+    """[(None, block entries)] for one StarTable CSV file, read line by line as pdtable does
+    (only the current block's cells are held, not the whole file's)."""
     with open(path) as f:
-        cell_rows = [line.rstrip("\n").split(sep) for line in f]
-    return [(None, split_blocks(cell_rows, fast_datetime))]
+        cell_rows = (line.rstrip("\n").split(sep) for line in f)
+        return [(None, split_blocks(cell_rows, fast_datetime))]
 
 
 def read_xlsx_blocks(path, sheet_pattern, fast_datetime):
