@@ -154,13 +154,24 @@ def measure(dataset, method, workers, folder):
                    if not name.startswith("."))
     tree = ProcessTree()
     tree.start()
+    cpu_before = _cpu_seconds()
     start = time.perf_counter()
     count, pool = _run_method(dataset, method, paths, folder, workers)
     seconds = time.perf_counter() - start
     memory = tree.peak()
     if pool is not None:
-        pool.shutdown(wait=True)
-    return {"status": "ok", "seconds": seconds, "results": count, **memory}
+        pool.shutdown(wait=True)  # its processes' CPU time counts once they are waited for
+    return {"status": "ok", "seconds": seconds, "results": count,
+            "cpu_seconds": _cpu_seconds() - cpu_before, **memory}
+
+
+def _cpu_seconds():
+    """User + system CPU time of this process and its waited-for children."""
+    import resource
+
+    return sum(usage.ru_utime + usage.ru_stime
+               for usage in (resource.getrusage(resource.RUSAGE_SELF),
+                             resource.getrusage(resource.RUSAGE_CHILDREN)))
 
 
 def _child(dataset, method, workers, folder):
@@ -267,8 +278,8 @@ def render(results):
              f"{sizes['files']} files per dataset; rows per file: csv {sizes['csv']:,}, xlsx "
              f"{sizes['xlsx']:,}, StarTable {sizes['startable-csv']:,} (a datetime on every "
              f"{sizes['datetime_every']}th row)", "",
-             "| dataset | method | median s | speed-up over serial | peak RSS of the tree |",
-             "|---|---|---|---|---|"]
+             "| dataset | method | median s | speed-up over serial | CPU s | peak RSS of the tree |",
+             "|---|---|---|---|---|---|"]
     for dataset in results["datasets"]:
         serial = METHODS[dataset][0]
         base_s = _median(results["cells"][(dataset, serial)], "seconds")
@@ -279,13 +290,15 @@ def render(results):
             if not records:
                 reason = failure["reason"] if failure else "no sample"
                 lines.append(f"| {dataset} | {method} | {failure and failure['status']}: "
-                             f"{reason} | | |")
+                             f"{reason} | | | |")
                 continue
             seconds, peak = _median(records, "seconds"), _median(records, "peak_mib")
             speed = f"{base_s / seconds:.2f}x" if base_s else "-"
             memory = "-" if peak is None else f"{peak:.0f} MiB" + (
                 f" ({peak / base_m:.2f}x)" if base_m else "")
-            lines.append(f"| {dataset} | {method} | {seconds:.3g} | {speed} | {memory} |")
+            cpu = _median(records, "cpu_seconds")
+            cpu = "-" if cpu is None else f"{cpu:.3g}"
+            lines.append(f"| {dataset} | {method} | {seconds:.3g} | {speed} | {cpu} | {memory} |")
     return "\n".join(lines)
 
 
@@ -297,6 +310,7 @@ def parse_arguments(argv=None):
     parser.add_argument("--data", default=None, help="where the generated files are kept")
     parser.add_argument("--only", nargs="+", choices=DATASETS, help="these datasets only")
     parser.add_argument("--timeout", type=float, default=None, help="seconds per cell")
+    parser.add_argument("--json", help="also write the raw samples to this file")
     parser.add_argument("--one", nargs=2, metavar=("DATASET", "METHOD"), help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
     options.rounds = options.rounds or (1 if options.quick else 3)
@@ -317,6 +331,12 @@ def main(argv=None):
 
     results = run(options, log)
     print(render(results))
+    if options.json:
+        with open(options.json, "w") as out:
+            json.dump({**results, "cells": {" / ".join(key): value
+                                            for key, value in results["cells"].items()},
+                       "failures": {" / ".join(key): value
+                                    for key, value in results["failures"].items()}}, out)
     if not options.quick:
         return 0
     broken = [f"{dataset} / {method}: {record['reason']}"
