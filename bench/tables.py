@@ -11,7 +11,8 @@ in a fresh subprocess (as bench/executors.py does), rounds interleaved and rotat
 table gives medians over the rounds, the speed-up over the dataset's serial method, and the
 peak RSS of the process tree (pergil._bench.ProcessTree: the sum of every process's
 high-water mark, an upper bound where pool processes share pages). Pools are created inside
-the timing: starting them is part of the job. ``--quick`` (CI): 2 small files per format,
+the timing: starting them is part of the job. "CPU s" is the CPU time of the process tree
+(/proc), the work done, which a loaded machine distorts less than wall time. ``--quick`` (CI): 2 small files per format,
 one round; exits 0 when every pergil method that is installed ran.
 """
 
@@ -154,24 +155,32 @@ def measure(dataset, method, workers, folder):
                    if not name.startswith("."))
     tree = ProcessTree()
     tree.start()
-    cpu_before = _cpu_seconds()
+    cpu_before = _tree_cpu_seconds()
     start = time.perf_counter()
     count, pool = _run_method(dataset, method, paths, folder, workers)
     seconds = time.perf_counter() - start
     memory = tree.peak()
+    cpu = _tree_cpu_seconds() - cpu_before  # pool processes still alive: counted
     if pool is not None:
-        pool.shutdown(wait=True)  # its processes' CPU time counts once they are waited for
-    return {"status": "ok", "seconds": seconds, "results": count,
-            "cpu_seconds": _cpu_seconds() - cpu_before, **memory}
+        pool.shutdown(wait=True)
+    return {"status": "ok", "seconds": seconds, "results": count, "cpu_seconds": cpu, **memory}
 
 
-def _cpu_seconds():
-    """User + system CPU time of this process and its waited-for children."""
-    import resource
+def _tree_cpu_seconds():
+    """User + system CPU seconds of this process and its live descendants (/proc; 0 where
+    there is no /proc)."""
+    from pergil._bench import _tree_pids
 
-    return sum(usage.ru_utime + usage.ru_stime
-               for usage in (resource.getrusage(resource.RUSAGE_SELF),
-                             resource.getrusage(resource.RUSAGE_CHILDREN)))
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in _tree_pids(os.getpid()):
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / ticks
 
 
 def _child(dataset, method, workers, folder):
