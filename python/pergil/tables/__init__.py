@@ -5,6 +5,7 @@ interpreters can import the pure-Python worker modules of this package.
 """
 
 _EXPORTS = {
+    "load_startables": "pergil.tables._startable_load",
     "read_many": "pergil.tables._read_many",
     "ReadError": "pergil.tables._read_many",
     "frame_from_columns": "pergil.tables._columns",
