@@ -11,7 +11,8 @@ in a fresh subprocess (as bench/executors.py does), rounds interleaved and rotat
 table gives medians over the rounds, the speed-up over the dataset's serial method, and the
 peak RSS of the process tree (pergil._bench.ProcessTree: the sum of every process's
 high-water mark, an upper bound where pool processes share pages). Pools are created inside
-the timing: starting them is part of the job. ``--quick`` (CI): 2 small files per format,
+the timing: starting them is part of the job. "CPU s" is the CPU time of the process tree
+(/proc), the work done, which a loaded machine distorts less than wall time. ``--quick`` (CI): 2 small files per format,
 one round; exits 0 when every pergil method that is installed ran.
 """
 
@@ -154,13 +155,32 @@ def measure(dataset, method, workers, folder):
                    if not name.startswith("."))
     tree = ProcessTree()
     tree.start()
+    cpu_before = _tree_cpu_seconds()
     start = time.perf_counter()
     count, pool = _run_method(dataset, method, paths, folder, workers)
     seconds = time.perf_counter() - start
     memory = tree.peak()
+    cpu = _tree_cpu_seconds() - cpu_before  # pool processes still alive: counted
     if pool is not None:
         pool.shutdown(wait=True)
-    return {"status": "ok", "seconds": seconds, "results": count, **memory}
+    return {"status": "ok", "seconds": seconds, "results": count, "cpu_seconds": cpu, **memory}
+
+
+def _tree_cpu_seconds():
+    """User + system CPU seconds of this process and its live descendants (/proc; 0 where
+    there is no /proc)."""
+    from pergil._bench import _tree_pids
+
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in _tree_pids(os.getpid()):
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / ticks
 
 
 def _child(dataset, method, workers, folder):
@@ -267,8 +287,8 @@ def render(results):
              f"{sizes['files']} files per dataset; rows per file: csv {sizes['csv']:,}, xlsx "
              f"{sizes['xlsx']:,}, StarTable {sizes['startable-csv']:,} (a datetime on every "
              f"{sizes['datetime_every']}th row)", "",
-             "| dataset | method | median s | speed-up over serial | peak RSS of the tree |",
-             "|---|---|---|---|---|"]
+             "| dataset | method | median s | speed-up over serial | CPU s | peak RSS of the tree |",
+             "|---|---|---|---|---|---|"]
     for dataset in results["datasets"]:
         serial = METHODS[dataset][0]
         base_s = _median(results["cells"][(dataset, serial)], "seconds")
@@ -279,13 +299,15 @@ def render(results):
             if not records:
                 reason = failure["reason"] if failure else "no sample"
                 lines.append(f"| {dataset} | {method} | {failure and failure['status']}: "
-                             f"{reason} | | |")
+                             f"{reason} | | | |")
                 continue
             seconds, peak = _median(records, "seconds"), _median(records, "peak_mib")
             speed = f"{base_s / seconds:.2f}x" if base_s else "-"
             memory = "-" if peak is None else f"{peak:.0f} MiB" + (
                 f" ({peak / base_m:.2f}x)" if base_m else "")
-            lines.append(f"| {dataset} | {method} | {seconds:.3g} | {speed} | {memory} |")
+            cpu = _median(records, "cpu_seconds")
+            cpu = "-" if cpu is None else f"{cpu:.3g}"
+            lines.append(f"| {dataset} | {method} | {seconds:.3g} | {speed} | {cpu} | {memory} |")
     return "\n".join(lines)
 
 
@@ -297,6 +319,7 @@ def parse_arguments(argv=None):
     parser.add_argument("--data", default=None, help="where the generated files are kept")
     parser.add_argument("--only", nargs="+", choices=DATASETS, help="these datasets only")
     parser.add_argument("--timeout", type=float, default=None, help="seconds per cell")
+    parser.add_argument("--json", help="also write the raw samples to this file")
     parser.add_argument("--one", nargs=2, metavar=("DATASET", "METHOD"), help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
     options.rounds = options.rounds or (1 if options.quick else 3)
@@ -317,6 +340,12 @@ def main(argv=None):
 
     results = run(options, log)
     print(render(results))
+    if options.json:
+        with open(options.json, "w") as out:
+            json.dump({**results, "cells": {" / ".join(key): value
+                                            for key, value in results["cells"].items()},
+                       "failures": {" / ".join(key): value
+                                    for key, value in results["failures"].items()}}, out)
     if not options.quick:
         return 0
     broken = [f"{dataset} / {method}: {record['reason']}"
