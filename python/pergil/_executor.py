@@ -67,6 +67,39 @@ def _prepare_main_interpreter():
         import _datetime  # noqa: F401
     except ImportError:
         pass
+    if GH_119213 and not _warmed_keyword_parsers:
+        _warm_keyword_parsers()
+
+
+# CPython 3.12.0-3.12.3 (gh-119213, fixed in 3.12.4): the first call of an extension function
+# with keyword arguments stores its parser's keyword tuple in process-global memory, allocated
+# by the calling interpreter; made in a worker, the process aborts at exit ("free(): invalid
+# pointer"). Made in the main interpreter first, it lives as long as the process.
+GH_119213 = (3, 12) <= sys.version_info[:3] < (3, 12, 4)
+_warmed_keyword_parsers = False
+
+
+def _warm_keyword_parsers():
+    """hashlib and hmac, whose keyword calls tasks use most (blake2 digest_size=, hmac.new,
+    scrypt): every keyword path once, on empty data (~1 ms once the import is done).
+    `pergil info` shows, by trying, what that avoids."""
+    global _warmed_keyword_parsers
+    _warmed_keyword_parsers = True
+    try:
+        import hashlib
+        import hmac
+    except ImportError:
+        return
+    for blake in ("blake2b", "blake2s"):
+        getattr(hashlib, blake, lambda *a, **k: None)(
+            b"", digest_size=8, key=b"k", salt=b"s", person=b"p", usedforsecurity=True)
+    hmac.new(b"k", b"m", "sha256").digest()
+    hmac.new(b"k", digestmod="md5").digest()
+    hmac.digest(b"k", b"m", "sha256")
+    hashlib.pbkdf2_hmac(hash_name="sha256", password=b"p", salt=b"s", iterations=1, dklen=8)
+    hashlib.new("sha256", data=b"", usedforsecurity=True)
+    if hasattr(hashlib, "scrypt"):
+        hashlib.scrypt(b"p", salt=b"s", n=2, r=1, p=1, maxmem=0, dklen=8)
 
 
 def _complete(future, status, stream, buffers, message, timeout, note=None):
