@@ -336,11 +336,15 @@ class InterpreterPoolExecutor(Executor):
         stream, buffers = self._encode(fn, args, kwargs)
         extra = None
         if not self._by_value and b"__main__" in stream:  # names the caller's script
-            if self._main_by_value is None:  # kept until it runs: a worker may not find it
-                extra = _MainCall(fn, args, kwargs, weakref.ref(self))
-            else:  # a worker could not get names from the script before: by value at once
-                stream, buffers = self._encode(fn, args, kwargs, by_value=True)
-                extra = self._main_by_value
+            extra = _MainCall(fn, args, kwargs, weakref.ref(self))  # until it has run
+            if self._main_by_value is not None:
+                # A worker could not get names from the script before: by value at once, if
+                # that pickles (else by reference, retried by value if a worker fails on it).
+                try:
+                    stream, buffers = _wire.dumps_call(fn, args, kwargs, by_value=True)
+                    extra = self._main_by_value
+                except Exception:  # noqa: BLE001
+                    pass
         future = _Future() if on_done is None else _ProgressFuture(on_done)
         future._pergil_pool = self._pool
         delivery = self._delivery
