@@ -177,17 +177,19 @@ class _Delivery:
     def _loop(self):
         try:
             self._deliver_until_closed()
+            broken = self.pool.broken
+            if broken is not None:
+                # As the standard executors do for a failing initializer: the traceback reaches
+                # the log when it happens, not only the next submit; before `ended`, so that
+                # shutdown(wait=True) returns after it.
+                LOGGER.critical("pergil: a worker failed to start, the pool is broken: %s",
+                                broken)
         except BaseException as problem:  # noqa: BLE001 - never leave a future waiting forever
             self._fail_all(f"pergil's delivery thread failed: {problem!r}")
             raise
         finally:
             _live_deliveries.discard(self)
             self.ended.set()
-        broken = self.pool.broken
-        if broken is not None:
-            # As the standard executors do for a failing initializer: the traceback reaches
-            # the log when it happens, not only the next submit.
-            LOGGER.critical("pergil: a worker failed to start, the pool is broken: %s", broken)
         self._fail_all(broken or "the pool ended without running it")
 
     def _fail_all(self, reason):
