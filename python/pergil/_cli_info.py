@@ -61,6 +61,37 @@ def probe_extension_modules(workers):
     return report
 
 
+# CPython gh-119213 (3.12.0-3.12.3): hashlib's keyword calls made first in a sub-interpreter
+# abort the process at exit. Tried in two child processes: a bare sub-interpreter (CPython's
+# own _xxsubinterpreters, no pergil), and a pergil worker, after pergil's warm-up.
+_HASHLIB_CALLS = ("import hashlib, hmac; hashlib.blake2b(b'x', digest_size=16); "
+                  "hmac.new(b'k', b'm', 'sha256').digest()")
+_HASHLIB_BARE = ("import _xxsubinterpreters as i; n = i.create(); "
+                 f"i.run_string(n, {_HASHLIB_CALLS!r}); i.destroy(n)")
+_HASHLIB_PERGIL = ("import pergil\nwith pergil.InterpreterPoolExecutor(1) as ex:\n"
+                   f"    ex.submit(exec, {_HASHLIB_CALLS!r}).result()")
+
+
+def probe_hashlib_at_exit():
+    """{"bare sub-interpreter": outcome, "pergil worker": outcome} on the Pythons that have
+    gh-119213, else None. An outcome is "exits cleanly" or how the process ended."""
+    import subprocess
+
+    from pergil._executor import GH_119213
+
+    if not GH_119213:
+        return None
+    found = {}
+    tries = (("bare sub-interpreter", _HASHLIB_BARE), ("pergil worker", _HASHLIB_PERGIL))
+    for label, code in tries:
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              timeout=120)
+        last = (proc.stderr.strip().splitlines() or [""])[-1][:100]
+        found[label] = ("exits cleanly" if proc.returncode == 0 and not proc.stderr.strip()
+                        else f"exit status {proc.returncode}: {last}")
+    return found
+
+
 def gather_info():
     """The report of ``pergil info`` as plain data (its --json output)."""
     import platform
@@ -85,6 +116,9 @@ def gather_info():
         return info
     info["own_gil_subinterpreters"] = True
     info["extension_modules"] = report
+    hashlib_at_exit = probe_hashlib_at_exit()
+    if hashlib_at_exit is not None:
+        info["hashlib_at_exit"] = hashlib_at_exit
     return info
 
 
@@ -113,6 +147,11 @@ def print_info(info):
               f"({len(report['refused'])}):")
         for line in textwrap.wrap(" ".join(report["refused"]), 76):
             print("    " + line)
+    if "hashlib_at_exit" in info:
+        print("hashlib's keyword calls in a sub-interpreter (CPython gh-119213, 3.12.0-3.12.3; "
+              "pergil makes them in the main interpreter first):")
+        for label, outcome in info["hashlib_at_exit"].items():
+            print(f"  {label}: {outcome}")
     titles = {"fails": "import in main, fail in a worker",
               "unavailable": "do not import in main either (not tried in a worker)"}
     for key, title in titles.items():

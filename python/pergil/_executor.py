@@ -2,20 +2,21 @@
 
 from __future__ import annotations  # annotations stay strings: typing is not imported at run time
 
-import logging
 import os
 import sys
 import threading
 import weakref
-from concurrent.futures import Executor, Future
-from concurrent.futures._base import CANCELLED_AND_NOTIFIED, FINISHED, PENDING, InvalidStateError
+from concurrent.futures import Executor
+from concurrent.futures._base import InvalidStateError
 
-from pergil import _core, _interrupt_hooks, _wire, _worker
-from pergil._errors import BrokenInterpreterPool, RemoteError, RemoteTraceback, TaskTimeout
+from pergil import _core, _interrupt_hooks, _map, _wire, _worker
+from pergil._errors import BrokenInterpreterPool, RemoteError, TaskTimeout
+from pergil._futures import LOGGER, _Future, _ProgressFuture, remote_exception
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~2 ms of every start)
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
+    from concurrent.futures import Future
     from types import TracebackType
     from typing import Any, Literal, ParamSpec, TypeVar
 
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
 
 # Completion codes of the engine (src/python/call_job.h).
 _OK, _RAISED, _CANCELLED, _TIMED_OUT, _FAILED, _SHUTDOWN, _BROKEN = range(7)
-_TOO_LATE = 2  # Task.cancel(): the task already finished
 
 # CPython 3.12.1 (gh-119213, fixed in later 3.12 releases): if a worker uses pergil's Pickler
 # subclass before the main interpreter ever did, Py_FinalizeEx aborts ("double free"). Workers
@@ -33,7 +33,6 @@ _TOO_LATE = 2  # Task.cancel(): the task already finished
 if sys.version_info < (3, 13):
     _wire.dumps(([0], {0: 0}, ValueError("warm-up")))
 
-_LOGGER = logging.getLogger("concurrent.futures")  # where the standard executors log
 _live_executors = weakref.WeakSet()
 # Every pool whose workers may still run, held until they end, so that interpreter exit can end
 # them first (a sub-interpreter alive at Py_FinalizeEx aborts 3.12): also dropped executors'.
@@ -80,76 +79,46 @@ def _prepare_main_interpreter():
         import _datetime  # noqa: F401
     except ImportError:
         pass
+    if GH_119213 and not _warmed_keyword_parsers:
+        _warm_keyword_parsers()
 
 
-class _Future(Future):
-    """A concurrent.futures.Future whose cancel() also stops a running task."""
-
-    _pergil_task = None
-    _pergil_pool = None
-
-    def cancel(self):
-        with self._condition:
-            if self._state != PENDING or self._pergil_task is None:
-                return super().cancel()
-        if self._pergil_task.cancel() == _TOO_LATE:
-            return False
-        return self._set_cancelled()
-
-    def running(self):
-        with self._condition:
-            if self._state == PENDING and self._pergil_task is not None:
-                return self._pergil_task.running
-        return super().running()
-
-    def result(self, timeout=None):
-        try:
-            return super().result(timeout)
-        except KeyboardInterrupt as error:
-            if error is not self._exception:  # Ctrl-C here, not the task's own exception
-                self._interrupt_pool()
-            raise
-
-    def exception(self, timeout=None):
-        try:
-            return super().exception(timeout)
-        except KeyboardInterrupt:
-            self._interrupt_pool()
-            raise
-
-    def _interrupt_pool(self):
-        if self._pergil_pool is not None:
-            self._pergil_pool.interrupt_running()
-
-    def _set_cancelled(self):
-        with self._condition:
-            if self._state == FINISHED:
-                return False
-            if self._state != CANCELLED_AND_NOTIFIED:
-                self._state = CANCELLED_AND_NOTIFIED
-                for waiter in self._waiters:
-                    waiter.add_cancelled(self)
-                self._condition.notify_all()
-        self._invoke_callbacks()
-        return True
+# CPython 3.12.0-3.12.3 (gh-119213, fixed in 3.12.4): the first call of an extension function
+# with keyword arguments stores its parser's keyword tuple in process-global memory, allocated
+# by the calling interpreter; made in a worker, the process aborts at exit ("free(): invalid
+# pointer"). Made in the main interpreter first, it lives as long as the process.
+GH_119213 = (3, 12) <= sys.version_info[:3] < (3, 12, 4)
+_warmed_keyword_parsers = False
 
 
-def _remote_exception(stream, buffers):
+def _warm_keyword_parsers():
+    """hashlib and hmac, whose keyword calls tasks use most (blake2 digest_size=, hmac.new,
+    scrypt): every keyword path once, on empty data (~1 ms once the import is done).
+    `pergil info` shows, by trying, what that avoids."""
+    global _warmed_keyword_parsers
+    _warmed_keyword_parsers = True
     try:
-        error, name, message, text = _wire.loads(stream, buffers)
-    except Exception as problem:  # noqa: BLE001 - the exception class does not load here
-        return RemoteError("pergil.RemoteError", f"cannot load the task's exception: {problem}", "")
-    if error is None:
-        return RemoteError(name, message, text)
-    error.__cause__ = RemoteTraceback(text)
-    return error
+        import hashlib
+        import hmac
+    except ImportError:
+        return
+    for blake in ("blake2b", "blake2s"):
+        getattr(hashlib, blake, lambda *a, **k: None)(
+            b"", digest_size=8, key=b"k", salt=b"s", person=b"p", usedforsecurity=True)
+    hmac.new(b"k", b"m", "sha256").digest()
+    hmac.new(b"k", digestmod="md5").digest()
+    hmac.digest(b"k", b"m", "sha256")
+    hashlib.pbkdf2_hmac(hash_name="sha256", password=b"p", salt=b"s", iterations=1, dklen=8)
+    hashlib.new("sha256", data=b"", usedforsecurity=True)
+    if hasattr(hashlib, "scrypt"):
+        hashlib.scrypt(b"p", salt=b"s", n=2, r=1, p=1, maxmem=0, dklen=8)
 
 
 def _complete(future, status, stream, buffers, message, timeout, note=None):
     """Completes one future from an engine completion. Runs on the delivery thread.
     ``note``: why the call went by value, added to an error raised while loading it."""
     if status == _RAISED and note is not None:
-        error = _remote_exception(stream, buffers)
+        error = remote_exception(stream, buffers)
         if getattr(error, "_pergil_loading", False):
             error.add_note(note)
         future.set_exception(error)
@@ -162,7 +131,7 @@ def _complete(future, status, stream, buffers, message, timeout, note=None):
             return
         future.set_result(value)
     elif status == _RAISED:
-        future.set_exception(_remote_exception(stream, buffers))
+        future.set_exception(remote_exception(stream, buffers))
     elif status == _TIMED_OUT:
         future.set_exception(TaskTimeout(f"the task ran longer than its timeout of {timeout} s "
                                          "and was interrupted"))
@@ -208,17 +177,19 @@ class _Delivery:
     def _loop(self):
         try:
             self._deliver_until_closed()
+            broken = self.pool.broken
+            if broken is not None:
+                # As the standard executors do for a failing initializer: the traceback reaches
+                # the log when it happens, not only the next submit; before `ended`, so that
+                # shutdown(wait=True) returns after it.
+                LOGGER.critical("pergil: a worker failed to start, the pool is broken: %s",
+                                broken)
         except BaseException as problem:  # noqa: BLE001 - never leave a future waiting forever
             self._fail_all(f"pergil's delivery thread failed: {problem!r}")
             raise
         finally:
             _live_deliveries.discard(self)
             self.ended.set()
-        broken = self.pool.broken
-        if broken is not None:
-            # As the standard executors do for a failing initializer: the traceback reaches
-            # the log when it happens, not only the next submit.
-            _LOGGER.critical("pergil: a worker failed to start, the pool is broken: %s", broken)
         self._fail_all(broken or "the pool ended without running it")
 
     def _fail_all(self, reason):
@@ -274,7 +245,7 @@ class _Delivery:
         name (defined under the main guard or after the pool, or the script fails to re-run
         there, e.g. on `import numpy`), send it again by value; else it is the call's error."""
         future, timeout, call = entry
-        error = _remote_exception(stream, buffers)
+        error = remote_exception(stream, buffers)
         if not isinstance(error, _worker.MainScriptLookupError):
             future.set_exception(error)
             return
@@ -409,7 +380,7 @@ class InterpreterPoolExecutor(Executor):
             raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
         return self._submit(float(timeout), fn, args, kwargs)
 
-    def _submit(self, timeout, fn, args, kwargs):
+    def _submit(self, timeout, fn, args, kwargs, on_done=None):
         if not callable(fn):
             raise TypeError(f"{fn!r} is not callable")
         if self._shutdown:
@@ -417,12 +388,16 @@ class InterpreterPoolExecutor(Executor):
         stream, buffers = self._encode(fn, args, kwargs)
         extra = None
         if not self._by_value and b"__main__" in stream:  # names the caller's script
-            if self._main_by_value is None:  # kept until it runs: a worker may not find it
-                extra = _MainCall(fn, args, kwargs, weakref.ref(self))
-            else:  # a worker could not get names from the script before: by value at once
-                stream, buffers = self._encode(fn, args, kwargs, by_value=True)
-                extra = self._main_by_value
-        future = _Future()
+            extra = _MainCall(fn, args, kwargs, weakref.ref(self))  # until it has run
+            if self._main_by_value is not None:
+                # A worker could not get names from the script before: by value at once, if
+                # that pickles (else by reference, retried by value if a worker fails on it).
+                try:
+                    stream, buffers = _wire.dumps_call(fn, args, kwargs, by_value=True)
+                    extra = self._main_by_value
+                except Exception:  # noqa: BLE001
+                    pass
+        future = _Future() if on_done is None else _ProgressFuture(on_done)
         future._pergil_pool = self._pool
         delivery = self._delivery
         with self._shutdown_lock:
@@ -449,12 +424,19 @@ class InterpreterPoolExecutor(Executor):
         raise RuntimeError("cannot schedule new futures after shutdown") from error
 
     def map(self, fn: Callable[..., _T], *iterables: Iterable[Any], timeout: float | None = None,
-            chunksize: int | None = None) -> Iterator[_T]:
+            chunksize: int | None = None,
+            progress: bool | Callable[[int], object] | None = None) -> Iterator[_T]:
         """Like ``Executor.map``, with items sent to workers in chunks.
 
         The default ``chunksize`` is ``multiprocessing.Pool.map``'s: about four chunks per
         worker; 1 sends one task per item. Either way the results before a failing item are
         yielded, then its exception raised (the rest of its chunk does not run).
+
+        ``progress``: True shows a tqdm bar (tqdm must be installed); a callable is called with
+        the number of items just done each time a chunk completes, in completion order, on
+        pergil's delivery thread, before the chunk's results reach the caller
+        (``progress=bar.update`` drives a bar of your own). With progress and no
+        ``chunksize``, chunks are sized for about a hundred updates.
 
         Returns:
             An iterator over ``fn(*items)`` in input order. Leaving it early (``close()``, or
@@ -462,6 +444,8 @@ class InterpreterPoolExecutor(Executor):
 
         Raises:
             ValueError: ``chunksize`` is not a positive int or ``None``.
+            TypeError: ``progress`` is neither a bool, ``None`` nor a callable.
+            ImportError: ``progress=True`` without tqdm installed.
             TypeError, RuntimeError, BrokenInterpreterPool: As :meth:`submit`, at the call.
             TimeoutError: From the iterator, when a result is not ready ``timeout`` seconds
                 after the call.
@@ -470,20 +454,63 @@ class InterpreterPoolExecutor(Executor):
         if chunksize is not None and (not isinstance(chunksize, int) or isinstance(chunksize, bool)
                                       or chunksize < 1):
             raise ValueError(f"chunksize must be a positive int or None, not {chunksize!r}")
+        if progress is not None and progress is not False and progress is not True and (
+                not callable(progress)):
+            raise TypeError(f"progress must be True, False, None or a callable, not {progress!r}")
+        count = None
+        if all(hasattr(iterable, "__len__") for iterable in iterables):
+            count = min(map(len, iterables), default=0)
+        elif chunksize is None:  # counted by taking them all, as Executor.map does anyway
+            iterables = tuple(zip(*map(list, zip(*iterables)))) or ((),)
+            count = len(iterables[0])
         if chunksize is None:
-            if all(hasattr(iterable, "__len__") for iterable in iterables):
-                count = min(map(len, iterables), default=0)
-            else:  # counted by taking them all, as Executor.map does anyway
-                iterables = tuple(zip(*map(list, zip(*iterables)))) or ((),)
-                count = len(iterables[0])
-            chunksize = -(-count // (4 * self._max_workers)) or 1
-        if chunksize == 1:
-            return super().map(fn, *iterables, timeout=timeout)
-        import itertools
+            # A bar wants many small updates; without one, few chunks cost least.
+            chunks = max(_map.PROGRESS_UPDATES, 8 * self._max_workers) if progress else (
+                4 * self._max_workers)
+            chunksize = -(-count // chunks) or 1
+        bar, on_done = _map.progress_sink(progress, count, chunked=chunksize > 1)
+        try:
+            if chunksize == 1:
+                return _map.closing(self._map_futures(fn, iterables, timeout, on_done), bar)
+            import itertools
 
-        batches = _batched(zip(*iterables), chunksize)  # lazily: no list of every item
-        return _unchunk(super().map(_worker.run_chunk, itertools.repeat(fn), batches,
-                                    timeout=timeout))
+            batches = _map.batched(zip(*iterables), chunksize)  # lazily: no list of every item
+            return _map.closing(_map.unchunk(self._map_futures(_worker.run_chunk, (
+                itertools.repeat(fn), batches), timeout, on_done)), bar)
+        except BaseException:
+            if bar is not None:
+                bar.close()
+            raise
+
+    def _map_futures(self, fn, iterables, timeout, on_done):
+        """Executor.map's result iterator; ``on_done(outcome, failed)`` runs as each call
+        completes, before its result is seen."""
+        if on_done is None:
+            return super().map(fn, *iterables, timeout=timeout)
+        import time
+        from concurrent.futures._base import _result_or_cancel
+
+        end_time = None if timeout is None else timeout + time.monotonic()
+        futures = []
+        try:
+            for args in zip(*iterables):
+                futures.append(self._submit(0.0, fn, args, {}, on_done))
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+        def results():  # as Executor.map's: no future held once its result is yielded
+            try:
+                futures.reverse()
+                while futures:
+                    left = None if end_time is None else end_time - time.monotonic()
+                    yield _result_or_cancel(futures.pop(), left)
+            finally:
+                for future in futures:
+                    future.cancel()
+
+        return results()
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False,
                  interrupt_running: bool = False) -> None:
@@ -522,28 +549,6 @@ class InterpreterPoolExecutor(Executor):
         if pool is not None and not getattr(self, "_shutdown", True) and (
                 self._generation == _fork_generation):
             pool.shutdown(False, False, False)  # workers finish queued work, then end
-
-
-def _unchunk(chunks):
-    """Yields the results of map() chunks in order; raises the first failing item's exception
-    (with its remote traceback) after the results before it."""
-    try:
-        for values, error in chunks:
-            values.reverse()  # popped as yielded: no item stays held once the caller drops it
-            while values:
-                yield values.pop()
-            if error is not None:
-                raise _remote_exception(*error)
-    finally:
-        chunks.close()  # cancels the chunks not yet run, as Executor.map's iterator does
-
-
-def _batched(iterable, n):
-    import itertools
-
-    iterator = iter(iterable)
-    while batch := tuple(itertools.islice(iterator, n)):
-        yield batch
 
 
 def _find_unpicklable(fn, args, kwargs):

@@ -266,11 +266,13 @@ def test_initializer_that_raises_is_logged_without_any_submit(workers, caplog):
             max_workers=workers, initializer=tasks.failing_initializer, initargs=("logged 7",))
         try:
             deadline = time.monotonic() + 60  # bound on the workers ending, not a speed check
-            while not caplog.records and time.monotonic() < deadline:
+            while time.monotonic() < deadline and not any(
+                    "logged 7" in r.getMessage() for r in caplog.records):
                 time.sleep(0.01)
         finally:
             executor.shutdown(wait=True)
-    records = [r for r in caplog.records if r.name == "concurrent.futures"]
+    records = [r for r in caplog.records
+               if r.name == "concurrent.futures" and "logged 7" in r.getMessage()]
     assert len(records) == 1 and records[0].levelno == logging.CRITICAL
     text = records[0].getMessage()
     assert "the initializer failed" in text and "Traceback" in text

@@ -20,7 +20,7 @@ def run_script(name, *args):
 
 def test_defined_under_main_guard(workers):
     result = json.loads(run_script("main_defined_under_guard.py", workers).splitlines()[-1])
-    assert result == {"first": 40, "mapped": [0, 10, 20, 30, 40, 50],
+    assert result == {"locked": 101, "first": 40, "mapped": [0, 10, 20, 30, 40, 50],
                       "chunked": [10 * i for i in range(9)], "pair": [True, 5], "total": 11,
                       "top": [1, 2, 3]}
 

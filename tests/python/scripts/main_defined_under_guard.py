@@ -3,12 +3,21 @@ guard: a worker re-running the script cannot get them, so they travel by value."
 
 import json
 import sys
+import threading
 
 import pergil
+
+LOCK = threading.Lock()
 
 
 def top_level(x):
     return x + 1
+
+
+def locked_add(x):
+    """Refers to a lock: by value it does not pickle, by reference it works."""
+    with LOCK:
+        return x + 100
 
 
 if __name__ == "__main__":
@@ -33,5 +42,6 @@ if __name__ == "__main__":
         pair = executor.submit(make_pair, 2, 3).result()
         total = executor.submit(Pair(5, 6).total).result()
         top = list(executor.map(top_level, range(3)))
-    print(json.dumps({"first": first, "mapped": mapped, "chunked": chunked,
+        locked = executor.submit(locked_add, 1).result()
+    print(json.dumps({"locked": locked, "first": first, "mapped": mapped, "chunked": chunked,
                       "pair": [type(pair) is Pair, pair.total()], "total": total, "top": top}))
