@@ -1,12 +1,14 @@
 """_cli_info.py: ``pergil info``: the Python, the CPUs, and which standard-library extension
-modules import in an own-GIL worker, found by importing each one there."""
+modules import in an own-GIL worker, found by importing each one there; ``pergil info MODULE``:
+whether the named modules do."""
 
 import os
+import re
 import sys
 import textwrap
 
 import pergil
-from pergil._cli_worker import REFUSAL, describe, try_import
+from pergil._cli_worker import REFUSAL, describe, import_problem, try_import
 from pergil._executor import _usable_cpu_count
 
 # ---- pergil info ----
@@ -118,3 +120,61 @@ def print_info(info):
             print(f"  {title} ({len(report[key])}):")
             for name, reason in report[key].items():
                 print(f"    {name}: {reason.splitlines()[0][:100]}")
+
+
+# ---- pergil info MODULE [MODULE ...] ----
+
+_REFUSED_NAME = re.compile(r"module (\S+) " + re.escape(REFUSAL))
+
+
+def probe_modules(names, workers):
+    """Imports each named module in the main interpreter, then, if that worked, in an own-GIL
+    worker (main first, as a program would: see probe_extension_modules). Returns {name:
+    {"main": bool, "worker": bool, "reason": str or None}} in the order given; "worker" is
+    False (not tried) when the module does not import in main."""
+    report = {}
+    for name in names:
+        reason = import_problem(name)
+        report[name] = {"main": reason is None, "worker": False, "reason": reason}
+    tried = [name for name in report if report[name]["main"]]
+    if tried:
+        with pergil.InterpreterPoolExecutor(min(workers, len(tried))) as executor:
+            futures = {name: executor.submit(import_problem, name) for name in tried}
+            for name, future in futures.items():
+                reason = future.result()
+                report[name].update(worker=reason is None, reason=reason)
+    return report
+
+
+def module_line(name, entry):
+    """One line: whether ``name`` imports in a worker on this Python, and if not, why."""
+    if entry["worker"]:
+        return f"{name}: imports in a worker"
+    reason = entry["reason"]
+    if not entry["main"]:
+        if reason.startswith("ModuleNotFoundError"):
+            return f"{name}: not found on this Python ({reason})"
+        return f"{name}: fails to import in the main interpreter too ({reason})"
+    refused = _REFUSED_NAME.search(reason)
+    if refused:
+        culprit = refused.group(1)
+        which = "it is" if culprit == name else f"it needs {culprit}, which is"
+        return (f"{name}: refused in a worker: {which} an extension module without own-GIL "
+                "sub-interpreter support; import it in the main interpreter and send workers "
+                "plain data")
+    return f"{name}: imports in the main interpreter but fails in a worker ({reason})"
+
+
+def command_modules(names, as_json, workers):
+    """``pergil info MODULE ...``: prints one line per module (or JSON); returns 0 if every
+    module imports in a worker, else 1."""
+    import json
+    import platform
+
+    report = probe_modules(names, workers)
+    if as_json:
+        print(json.dumps({"python": platform.python_version(), "modules": report}, indent=2))
+    else:
+        for name, entry in report.items():
+            print(module_line(name, entry))
+    return 0 if all(entry["worker"] for entry in report.values()) else 1

@@ -1,5 +1,8 @@
 """_executor.py: InterpreterPoolExecutor, a concurrent.futures.Executor over own-GIL workers."""
 
+from __future__ import annotations  # annotations stay strings: typing is not imported at run time
+
+import logging
 import os
 import sys
 import threading
@@ -9,6 +12,15 @@ from concurrent.futures._base import CANCELLED_AND_NOTIFIED, FINISHED, PENDING, 
 
 from pergil import _core, _interrupt_hooks, _wire, _worker
 from pergil._errors import BrokenInterpreterPool, RemoteError, RemoteTraceback, TaskTimeout
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~2 ms of every start)
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+    from types import TracebackType
+    from typing import Any, Literal, ParamSpec, TypeVar
+
+    _P = ParamSpec("_P")
+    _T = TypeVar("_T")
 
 # Completion codes of the engine (src/python/call_job.h).
 _OK, _RAISED, _CANCELLED, _TIMED_OUT, _FAILED, _SHUTDOWN, _BROKEN = range(7)
@@ -21,6 +33,7 @@ _TOO_LATE = 2  # Task.cancel(): the task already finished
 if sys.version_info < (3, 13):
     _wire.dumps(([0], {0: 0}, ValueError("warm-up")))
 
+_LOGGER = logging.getLogger("concurrent.futures")  # where the standard executors log
 _live_executors = weakref.WeakSet()
 # Every pool whose workers may still run, held until they end, so that interpreter exit can end
 # them first (a sub-interpreter alive at Py_FinalizeEx aborts 3.12): also dropped executors'.
@@ -32,7 +45,7 @@ _exiting = False
 _exit_lock = threading.Lock()
 
 
-def _usable_cpu_count():
+def _usable_cpu_count() -> int:
     counter = getattr(os, "process_cpu_count", None)
     if counter is not None:
         return counter() or 1
@@ -132,9 +145,15 @@ def _remote_exception(stream, buffers):
     return error
 
 
-def _complete(future, status, stream, buffers, message, timeout):
-    """Completes one future from an engine completion. Runs on the delivery thread."""
-    if status == _OK:
+def _complete(future, status, stream, buffers, message, timeout, note=None):
+    """Completes one future from an engine completion. Runs on the delivery thread.
+    ``note``: why the call went by value, added to an error raised while loading it."""
+    if status == _RAISED and note is not None:
+        error = _remote_exception(stream, buffers)
+        if getattr(error, "_pergil_loading", False):
+            error.add_note(note)
+        future.set_exception(error)
+    elif status == _OK:
         try:
             value = _wire.loads(stream, buffers)
         except BaseException as problem:  # noqa: BLE001
@@ -153,6 +172,16 @@ def _complete(future, status, stream, buffers, message, timeout):
         future.set_exception(RemoteError("pergil.WorkerError", message, ""))
     else:  # cancelled, or discarded by shutdown(cancel_futures=True)
         future._set_cancelled()
+
+
+class _MainCall:
+    """A call that names the caller's __main__ script, kept until it has run: if a worker
+    cannot get the name from the script, the delivery thread sends it again by value."""
+
+    __slots__ = ("fn", "args", "kwargs", "executor")
+
+    def __init__(self, fn, args, kwargs, executor):
+        self.fn, self.args, self.kwargs, self.executor = fn, args, kwargs, executor
 
 
 class _Delivery:
@@ -185,12 +214,17 @@ class _Delivery:
         finally:
             _live_deliveries.discard(self)
             self.ended.set()
-        self._fail_all("the pool ended without running it")
+        broken = self.pool.broken
+        if broken is not None:
+            # As the standard executors do for a failing initializer: the traceback reaches
+            # the log when it happens, not only the next submit.
+            _LOGGER.critical("pergil: a worker failed to start, the pool is broken: %s", broken)
+        self._fail_all(broken or "the pool ended without running it")
 
     def _fail_all(self, reason):
         with self.lock:
             leftovers, self.futures = list(self.futures.values()), {}
-        for future, _ in leftovers:
+        for future, *_ in leftovers:
             if not future.done():
                 try:
                     future.set_exception(BrokenInterpreterPool(reason))
@@ -198,32 +232,71 @@ class _Delivery:
                     pass
 
     def _deliver_until_closed(self):
-        # The per-task cost of the whole executor is mostly here and in submit(), all under
-        # the caller's GIL: one lock per batch, and plain results loaded inline.
-        pool, futures, lock, loads = self.pool, self.futures, self.lock, _wire.loads_plain
+        pool = self.pool
         while True:
             batch = pool.completions()
             if batch is None:
                 break
-            with lock:
-                entries = [futures.pop(completion[0], None) for completion in batch]
-            for entry, (_, status, stream, buffers, message) in zip(entries, batch):
-                if entry is None or entry[0].done():
-                    continue  # e.g. cancelled by the caller: its callbacks already ran
-                future = entry[0]
-                try:
-                    if status == _OK and not buffers:
-                        try:
-                            value = loads(stream)
-                        except BaseException:  # noqa: BLE001 - _complete reports it
-                            _complete(future, status, stream, buffers, message, entry[1])
-                        else:
-                            future.set_result(value)
-                    else:
+            self._deliver(batch)
+            # Nothing of the batch may stay referenced while the next wait blocks: a caller
+            # that drops a result gets its memory back with the pool idle.
+            del batch
+
+    def _deliver(self, batch):
+        """Completes one batch's futures. Its names (the last future, value, stream, buffers)
+        die when it returns, so the idle delivery thread holds no finished result.
+        The per-task cost of the whole executor is mostly here and in submit(), all under
+        the caller's GIL: one lock per batch, and plain results loaded inline."""
+        futures, loads = self.futures, _wire.loads_plain
+        with self.lock:
+            entries = [futures.pop(completion[0], None) for completion in batch]
+        for entry, (_, status, stream, buffers, message) in zip(entries, batch):
+            if entry is None or entry[0].done():
+                continue  # e.g. cancelled by the caller: its callbacks already ran
+            future = entry[0]
+            try:
+                if status == _OK and not buffers:
+                    try:
+                        value = loads(stream)
+                    except BaseException:  # noqa: BLE001 - _complete reports it
                         _complete(future, status, stream, buffers, message, entry[1])
-                except InvalidStateError:
-                    pass  # cancelled by the caller while we completed it
-            del batch, entries
+                    else:
+                        future.set_result(value)
+                elif status == _RAISED and type(entry[2]) is _MainCall:
+                    self._complete_main_call(entry, stream, buffers)
+                else:
+                    _complete(future, status, stream, buffers, message, entry[1], entry[2])
+            except InvalidStateError:
+                pass  # cancelled by the caller while we completed it
+
+    def _complete_main_call(self, entry, stream, buffers):
+        """A call naming the caller's __main__ script failed: if a worker could not get the
+        name (defined under the main guard or after the pool, or the script fails to re-run
+        there, e.g. on `import numpy`), send it again by value; else it is the call's error."""
+        future, timeout, call = entry
+        error = _remote_exception(stream, buffers)
+        if not isinstance(error, _worker.MainScriptLookupError):
+            future.set_exception(error)
+            return
+        note = error.by_value_note()
+        executor = call.executor()
+        if executor is not None:
+            executor._main_by_value = note  # the executor's later calls go by value at once
+        try:
+            stream, buffers = _wire.dumps_call(call.fn, call.args, call.kwargs, by_value=True)
+        except Exception as problem:  # noqa: BLE001
+            future.set_exception(TypeError(
+                f"cannot send {call.fn!r} to a pergil worker: {error}; by value (cloudpickle) "
+                f"it does not pickle either: {problem}"))
+            return
+        with self.lock:
+            try:
+                task = self.pool.submit(stream, buffers, timeout)
+            except RuntimeError as problem:  # shut down or broken meanwhile
+                future.set_exception(BrokenInterpreterPool(self.pool.broken or str(problem)))
+                return
+            future._pergil_task = task
+            self.futures[task.id] = (future, timeout, note)
 
 
 class InterpreterPoolExecutor(Executor):
@@ -232,9 +305,23 @@ class InterpreterPoolExecutor(Executor):
     Functions travel by reference when they can (module functions, builtins, ``__main__``
     functions of a script) and by value through cloudpickle otherwise (lambdas, closures,
     REPL functions). Arguments and results cross as pickle protocol 5, large buffers as memory.
+
+    Args:
+        max_workers: Number of worker interpreters; ``None`` means the usable CPU count.
+        initializer: Called with ``*initargs`` in every worker before its first task. If it
+            raises, the pool is broken: later submits raise :class:`BrokenInterpreterPool`.
+        initargs: Arguments for ``initializer``; they must pickle.
+
+    Raises:
+        ValueError: ``max_workers`` is not a positive int.
+        TypeError: ``initializer`` is not callable, or it or ``initargs`` cannot be sent to
+            a worker (the message names which).
+        RuntimeError: Called inside a pergil worker, or once interpreter exit has begun.
     """
 
-    def __init__(self, max_workers=None, initializer=None, initargs=()):
+    def __init__(self, max_workers: int | None = None,
+                 initializer: Callable[..., object] | None = None,
+                 initargs: Iterable[Any] = ()) -> None:
         if _worker.TaskInterrupted is not None:  # we are inside a worker
             if _worker.running_main_script():
                 raise _worker.StopMainScript()
@@ -249,6 +336,8 @@ class InterpreterPoolExecutor(Executor):
         _prepare_main_interpreter()
         main_path, main_module = _main_script()
         self._by_value = main_path is None and main_module is None
+        # Why calls naming the script go by value, once a worker could not get a name from it.
+        self._main_by_value = None
         init_stream = None
         if initializer is not None:
             stream, buffers = self._encode(initializer, tuple(initargs), {})
@@ -274,27 +363,51 @@ class InterpreterPoolExecutor(Executor):
             _live_executors.add(self)
 
     @property
-    def max_workers(self):
+    def max_workers(self) -> int:
+        """The number of worker interpreters (``max_workers``, or the CPU count it defaulted to)."""
         return self._max_workers
 
-    def _encode(self, fn, args, kwargs):
+    def _encode(self, fn, args, kwargs, by_value=False):
         try:
-            return _wire.dumps_call(fn, args, kwargs, by_value=self._by_value)
+            return _wire.dumps_call(fn, args, kwargs, by_value=by_value or self._by_value)
         except Exception as error:  # noqa: BLE001
             culprit = _find_unpicklable(fn, args, kwargs or {})
             raise TypeError(f"cannot send {culprit} to a pergil worker: {error}") from error
 
-    def submit(self, fn, /, *args, **kwargs):
+    def submit(self, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> Future[_T]:
+        """Schedules ``fn(*args, **kwargs)`` on a worker.
+
+        Returns:
+            A ``concurrent.futures.Future`` holding the call's result or its exception (the
+            task's own exception, with a :class:`RemoteTraceback` as ``__cause__``, or a
+            :class:`RemoteError` when it does not pickle). Its ``cancel()`` also stops the task
+            when it is already running, at its next bytecode.
+
+        Raises:
+            TypeError: ``fn`` is not callable, or it or an argument cannot be sent to a worker
+                (the message names which and why).
+            RuntimeError: The executor was shut down.
+            BrokenInterpreterPool: The pool is broken (a failed initializer, or a pool
+                inherited through ``os.fork()``).
+        """
         return self._submit(0.0, fn, args, kwargs)
 
-    def submit_with_timeout(self, timeout, fn, /, *args, **kwargs):
-        """Like submit(), but the task is interrupted once it has run for ``timeout`` seconds;
-        its future then raises ``pergil.TaskTimeout`` (a ``TimeoutError``)."""
+    def submit_with_timeout(self, timeout: float, fn: Callable[_P, _T], /,
+                            *args: _P.args, **kwargs: _P.kwargs) -> Future[_T]:
+        """Like :meth:`submit`, but the task is interrupted once it has run for ``timeout``
+        seconds (time spent queued does not count).
+
+        Returns:
+            A future as :meth:`submit`'s; it raises :class:`TaskTimeout` (a ``TimeoutError``)
+            if the task ran too long.
+
+        Raises:
+            ValueError: ``timeout`` is not a positive number.
+            TypeError, RuntimeError, BrokenInterpreterPool: As :meth:`submit`.
+        """
         if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
             raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
         return self._submit(float(timeout), fn, args, kwargs)
-
-    submit.__doc__ = Executor.submit.__doc__
 
     def _submit(self, timeout, fn, args, kwargs):
         if not callable(fn):
@@ -302,6 +415,13 @@ class InterpreterPoolExecutor(Executor):
         if self._shutdown:
             self._check_open()
         stream, buffers = self._encode(fn, args, kwargs)
+        extra = None
+        if not self._by_value and b"__main__" in stream:  # names the caller's script
+            if self._main_by_value is None:  # kept until it runs: a worker may not find it
+                extra = _MainCall(fn, args, kwargs, weakref.ref(self))
+            else:  # a worker could not get names from the script before: by value at once
+                stream, buffers = self._encode(fn, args, kwargs, by_value=True)
+                extra = self._main_by_value
         future = _Future()
         future._pergil_pool = self._pool
         delivery = self._delivery
@@ -314,7 +434,7 @@ class InterpreterPoolExecutor(Executor):
                 except RuntimeError as error:
                     self._raise_closed(error)
                 future._pergil_task = task
-                delivery.futures[task.id] = (future, timeout)
+                delivery.futures[task.id] = (future, timeout, extra)
         return future
 
     def _check_open(self):
@@ -328,11 +448,25 @@ class InterpreterPoolExecutor(Executor):
             raise BrokenInterpreterPool(self._pool.broken) from None
         raise RuntimeError("cannot schedule new futures after shutdown") from error
 
-    def map(self, fn, *iterables, timeout=None, chunksize=None):
-        """Like Executor.map, with items sent to workers in chunks. The default ``chunksize``
-        is multiprocessing.Pool.map's: about four chunks per worker; 1 sends one task per item.
-        Either way the results before a failing item are yielded, then its exception raised
-        (the rest of its chunk does not run)."""
+    def map(self, fn: Callable[..., _T], *iterables: Iterable[Any], timeout: float | None = None,
+            chunksize: int | None = None) -> Iterator[_T]:
+        """Like ``Executor.map``, with items sent to workers in chunks.
+
+        The default ``chunksize`` is ``multiprocessing.Pool.map``'s: about four chunks per
+        worker; 1 sends one task per item. Either way the results before a failing item are
+        yielded, then its exception raised (the rest of its chunk does not run).
+
+        Returns:
+            An iterator over ``fn(*items)`` in input order. Leaving it early (``close()``, or
+            dropping it) cancels the chunks not yet run.
+
+        Raises:
+            ValueError: ``chunksize`` is not a positive int or ``None``.
+            TypeError, RuntimeError, BrokenInterpreterPool: As :meth:`submit`, at the call.
+            TimeoutError: From the iterator, when a result is not ready ``timeout`` seconds
+                after the call.
+            Exception: From the iterator, a failing item's own exception.
+        """
         if chunksize is not None and (not isinstance(chunksize, int) or isinstance(chunksize, bool)
                                       or chunksize < 1):
             raise ValueError(f"chunksize must be a positive int or None, not {chunksize!r}")
@@ -351,10 +485,17 @@ class InterpreterPoolExecutor(Executor):
         return _unchunk(super().map(_worker.run_chunk, itertools.repeat(fn), batches,
                                     timeout=timeout))
 
-    def shutdown(self, wait=True, *, cancel_futures=False, interrupt_running=False):
-        """Stops accepting work. ``cancel_futures`` cancels queued tasks; ``interrupt_running``
-        also stops running ones at their next bytecode. With ``wait``, returns once every
-        worker interpreter has ended. Ctrl-C during the wait interrupts the running tasks."""
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False,
+                 interrupt_running: bool = False) -> None:
+        """Stops accepting work; safe to call more than once.
+
+        Args:
+            wait: Return only once every worker interpreter has ended (after the tasks left
+                to run). Ctrl-C during the wait interrupts the running tasks and raises
+                ``KeyboardInterrupt``.
+            cancel_futures: Cancel the tasks still queued.
+            interrupt_running: Also stop running tasks, at their next bytecode.
+        """
         with self._shutdown_lock:
             self._shutdown = True
         if self._generation != _fork_generation:
@@ -369,7 +510,9 @@ class InterpreterPoolExecutor(Executor):
             raise
         self._pool.shutdown(True, cancel_futures, interrupt_running)
 
-    def __exit__(self, exc_type, exc_val, exc_tb):
+    def __exit__(self, exc_type: type[BaseException] | None, exc_val: BaseException | None,
+                 exc_tb: TracebackType | None) -> Literal[False]:
+        """Shuts down and waits; on ``KeyboardInterrupt`` also cancels and interrupts tasks."""
         interrupted = exc_type is not None and issubclass(exc_type, KeyboardInterrupt)
         self.shutdown(wait=True, cancel_futures=interrupted, interrupt_running=interrupted)
         return False
@@ -386,7 +529,9 @@ def _unchunk(chunks):
     (with its remote traceback) after the results before it."""
     try:
         for values, error in chunks:
-            yield from values
+            values.reverse()  # popped as yielded: no item stays held once the caller drops it
+            while values:
+                yield values.pop()
             if error is not None:
                 raise _remote_exception(*error)
     finally:
