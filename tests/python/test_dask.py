@@ -109,6 +109,14 @@ def test_fallback_threads_runs_refused_tasks_in_the_main_interpreter(client):
         client.submit(tasks.fail, 1).result()
 
 
+def test_a_numpy_task_gets_pergils_error_or_the_thread_fallback(client):
+    pytest.importorskip("numpy", reason="numpy is not installed (it comes with the test extra)")
+    with pytest.raises(ImportError, match="in a pergil worker"):
+        client.submit(tasks.numpy_total, 4, pure=False).result()
+    with_plugin(client, workers=2, fallback="threads")
+    assert client.gather(client.map(tasks.numpy_total, [4, 5], pure=False)) == [6, 10]
+
+
 def test_default_false_routes_only_annotated_tasks(client):
     with_plugin(client, workers=2, default=False)
     assert client.submit(tasks.where_am_i, 2, pure=False).result() == "main"
