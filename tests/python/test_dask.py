@@ -109,6 +109,14 @@ def test_fallback_threads_runs_refused_tasks_in_the_main_interpreter(client):
         client.submit(tasks.fail, 1).result()
 
 
+def test_a_numpy_task_gets_pergils_error_or_the_thread_fallback(client):
+    pytest.importorskip("numpy", reason="numpy is not installed (it comes with the test extra)")
+    with pytest.raises(ImportError, match="in a pergil worker"):
+        client.submit(tasks.numpy_total, 4, pure=False).result()
+    with_plugin(client, workers=2, fallback="threads")
+    assert client.gather(client.map(tasks.numpy_total, [4, 5], pure=False)) == [6, 10]
+
+
 def test_default_false_routes_only_annotated_tasks(client):
     with_plugin(client, workers=2, default=False)
     assert client.submit(tasks.where_am_i, 2, pure=False).result() == "main"
@@ -144,7 +152,7 @@ def test_replacing_the_plugin_lets_running_tasks_finish(client):
 
 def test_restart_keeps_the_plugin(client):
     before = client.submit(tasks.fib, 15).result()
-    client.restart()
+    client.restart(timeout="60s")
     assert client.submit(tasks.where_am_i, 3, pure=False).result() == "sub-interpreter"
     assert client.submit(tasks.fib, 15, pure=False).result() == before
 
@@ -188,7 +196,7 @@ def test_close_with_tasks_in_flight_ends_the_worker_process_cleanly():
         assert process.exitcode == 0, f"worker process ended with {process.exitcode}"
 
 
-def test_a_run_longer_than_daskss_profile_cycle_keeps_its_worker(client):
+def test_a_run_longer_than_dasks_profile_cycle_keeps_its_worker(client):
     """Dask's profiler samples sys._current_frames() once a cycle (1 s); with sub-interpreters
     running that corrupts their heap and the worker process aborts within seconds."""
     pids = client.run(lambda: __import__("os").getpid())

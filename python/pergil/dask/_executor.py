@@ -54,6 +54,8 @@ class WorkerExecutor(Executor):
         return self._pool
 
     def submit(self, fn, /, *args, **kwargs):
+        """Runs ``fn`` on a thread of this executor; Dask's task wrapper gets the task's call
+        sent to the pool. Returns a ``concurrent.futures.Future``."""
         if fn in _TASK_RUNNERS and args and isinstance(args[0], GraphNode):
             args = (_OnPergil(self, args[0]), *args[1:])
         return self._threads.submit(fn, *args, **kwargs)

@@ -69,3 +69,10 @@ def spin_for(seconds):
     while time.monotonic() < end:
         n += 1
     return n > 0
+
+
+def numpy_total(n):
+    """NumPy refuses own-GIL sub-interpreters: fine in main, refused in a pergil worker."""
+    import numpy
+
+    return int(numpy.arange(n).sum())
