@@ -29,20 +29,31 @@ def _tables_module():
 
 def load_table_file(path):
     """Reads one CSV, StarTable (.csv with ``**name`` blocks) or .xlsx file and returns a
-    summary: {"file", "reader", "tables", "rows", "columns"}."""
-    tables = _tables_module()
-    loader = getattr(tables, "load_startables", None) if tables is not None else None
-    if loader is not None and path.lower().endswith(".csv"):
-        try:
-            found = loader(path)
-            found = list(found.values()) if isinstance(found, dict) else list(found)
-            rows = sum(len(getattr(t, "df", t)) for t in found)
-            return _summary(path, "pergil.tables", len(found), rows, 0)
-        except Exception:  # noqa: BLE001 - not a StarTable file: read it as plain CSV
-            pass
+    summary: {"file", "reader", "tables", "rows", "columns"}. StarTable files go through
+    ``pergil.tables`` where it imports (it needs pandas, which sub-interpreters refuse)."""
     if path.lower().endswith(".xlsx"):
         return _read_xlsx(path)
-    return _read_csv(path)
+    summary = _read_csv(path)
+    if summary["reader"] == "csv (StarTable)":
+        return _via_pergil_tables(path) or summary
+    return summary
+
+
+def _via_pergil_tables(path):
+    """The summary from pergil.tables.load_startables, or None where it is unavailable."""
+    tables = _tables_module()
+    loader = getattr(tables, "load_startables", None) if tables is not None else None
+    if loader is None:
+        return None
+    try:
+        found = loader(path)
+        found = list(found.values()) if isinstance(found, dict) else list(found)
+        frames = [getattr(t, "df", t) for t in found]
+        rows = sum(len(f) for f in frames)
+        columns = sum(len(getattr(f, "columns", ())) for f in frames)
+    except Exception:  # noqa: BLE001 - a version of it with another interface: stdlib instead
+        return None
+    return _summary(path, "pergil.tables", len(found), rows, columns)
 
 
 def _summary(path, reader, tables, rows, columns):
