@@ -75,8 +75,8 @@ void TestMainWindow::cpu_workload_in_all_four_modes_fills_table_chart_and_gantt(
   MainWindow w(*runtime, "test");
   w.show();
   w.workloadPanel()->selectKind(0);
-  child<QSpinBox>(&w, "fibN")->setValue(25);
-  child<QSpinBox>(&w, "fibTasks")->setValue(12);
+  child<QSpinBox>(&w, "fibN")->setValue(27);
+  child<QSpinBox>(&w, "fibTasks")->setValue(8);
   child<QSpinBox>(&w, "workers")->setValue(2);
   QVERIFY(runAndWait(w, "runAll"));
   const QList<RunSummary>& runs = w.runsTable()->runs();
@@ -85,7 +85,7 @@ void TestMainWindow::cpu_workload_in_all_four_modes_fills_table_chart_and_gantt(
   for (int i = 0; i < 4; ++i) {
     QCOMPARE(runs[i].mode, modes[i]);
     QCOMPARE(runs[i].workers, i == 0 ? 1 : 2);
-    QCOMPARE(runs[i].tasks, 12);
+    QCOMPARE(runs[i].tasks, 8);
     QCOMPARE(runs[i].failures, 0);
     QVERIFY(runs[i].wall > 0);
     QCOMPARE(w.chart()->wallOf(modes[i]), runs[i].wall);
@@ -98,7 +98,7 @@ void TestMainWindow::cpu_workload_in_all_four_modes_fills_table_chart_and_gantt(
     QVERIFY(bar.start >= 0 && bar.end >= bar.start);
     QVERIFY(bar.state == TaskState::kOk);
   }
-  QVERIFY(w.taskDetails(3).contains("result: 75025"));
+  QVERIFY(w.taskDetails(3).contains("result: 196418"));
   QVERIFY(w.message().contains("interpreters"));
   QImage shot = w.grab().toImage();
   QVERIFY(shot.save(PERGIL_GUI_SCREENSHOT));
