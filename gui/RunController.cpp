@@ -104,6 +104,34 @@ QString RunController::probe(pergil::Pool& pool, const Workload& workload, pergi
   return message;
 }
 
+// Runs on a worker (or the cancelling) thread: reports the outcome, counts the task done.
+void RunController::complete(int runId, int task, const pergil::Result& r) {
+  TaskState state = TaskState::kOk;
+  QString result, error, traceback;
+  if (r.ok()) {
+    result = valueText(r.value());
+  } else {
+    try {
+      std::rethrow_exception(r.error());
+    } catch (const pergil::PythonError& e) {
+      state = TaskState::kFailed;
+      error = QString::fromStdString(e.what());
+      traceback = QString::fromStdString(e.traceback());
+    } catch (const pergil::CancelledError& e) {
+      state = TaskState::kCancelled;  // the window tells interrupted from never started
+      error = QString::fromStdString(e.what());
+    } catch (const std::exception& e) {
+      state = TaskState::kFailed;
+      error = QString::fromStdString(e.what());
+    }
+  }
+  last_ns_ = std::chrono::steady_clock::now().time_since_epoch().count();
+  emit taskDone(runId, task, static_cast<int>(state), result, error, traceback);
+  std::lock_guard<std::mutex> lock(mutex_);
+  --remaining_;
+  wake_.notify_all();
+}
+
 std::pair<double, bool> RunController::submitAll(int runId, pergil::Pool& pool,
                                                  const Workload& workload) {
   size_t count = workload.inputs.size();
@@ -113,36 +141,10 @@ std::pair<double, bool> RunController::submitAll(int runId, pergil::Pool& pool,
   }
   auto origin = std::chrono::steady_clock::now();
   origin_ns_ = origin.time_since_epoch().count();
-  std::atomic<int64_t> last_ns{origin_ns_.load()};
+  last_ns_ = origin_ns_.load();
   for (size_t i = 0; i < count; ++i) {
-    pool.submit(
-        workload.target, {workload.inputs[i]}, [this, runId, i, &last_ns](pergil::Result r) {
-          TaskState state = TaskState::kOk;
-          QString result, error, traceback;
-          if (r.ok()) {
-            result = valueText(r.value());
-          } else {
-            try {
-              std::rethrow_exception(r.error());
-            } catch (const pergil::PythonError& e) {
-              state = TaskState::kFailed;
-              error = QString::fromStdString(e.what());
-              traceback = QString::fromStdString(e.traceback());
-            } catch (const pergil::CancelledError& e) {
-              state = TaskState::kCancelled;  // the window tells interrupted from never started
-              error = QString::fromStdString(e.what());
-            } catch (const std::exception& e) {
-              state = TaskState::kFailed;
-              error = QString::fromStdString(e.what());
-            }
-          }
-          last_ns = std::chrono::steady_clock::now().time_since_epoch().count();
-          emit taskDone(runId, static_cast<int>(i), static_cast<int>(state), result, error,
-                        traceback);
-          std::lock_guard<std::mutex> lock(mutex_);
-          --remaining_;
-          wake_.notify_all();
-        });
+    pool.submit(workload.target, {workload.inputs[i]},
+                [this, runId, i](pergil::Result r) { complete(runId, static_cast<int>(i), r); });
   }
   std::unique_lock<std::mutex> lock(mutex_);
   wake_.wait(lock, [&] { return remaining_ == 0 || cancel_; });
@@ -153,5 +155,5 @@ std::pair<double, bool> RunController::submitAll(int runId, pergil::Pool& pool,
     lock.lock();
     wake_.wait(lock, [&] { return remaining_ == 0; });
   }
-  return {static_cast<double>(last_ns.load() - origin_ns_.load()) / 1e9, cancelled};
+  return {static_cast<double>(last_ns_.load() - origin_ns_.load()) / 1e9, cancelled};
 }

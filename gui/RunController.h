@@ -51,12 +51,14 @@ class RunController : public QObject {
   QString probe(pergil::Pool& pool, const Workload& workload, pergil::Mode mode);
   // Submits every input, waits for all completions (or a cancel); returns (wall, cancelled).
   std::pair<double, bool> submitAll(int runId, pergil::Pool& pool, const Workload& workload);
+  void complete(int runId, int task, const pergil::Result& r);
   double since(std::chrono::steady_clock::time_point t) const;
 
   pergil::Runtime& runtime_;
   std::thread thread_;
   std::atomic<bool> running_{false};
   std::atomic<int64_t> origin_ns_{0};  // steady-clock time of the run's first submit
+  std::atomic<int64_t> last_ns_{0};    // steady-clock time of the latest completion
   std::mutex mutex_;
   std::condition_variable wake_;
   bool cancel_ = false;   // guarded by mutex_
