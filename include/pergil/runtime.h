@@ -7,6 +7,15 @@
 
 namespace pergil {
 
+struct RuntimeOptions {
+  // The Python executable (for example a virtual environment's bin/python) that the embedded
+  // Python takes as its own when this Runtime starts it: its prefix, its site-packages and
+  // sys.executable follow, as if that program ran. It must be the Python version pergil was
+  // built for. Empty: Python's default search (the PYTHONHOME/PYTHONPATH environment, then the
+  // python3 on PATH). Ignored when the host started Python.
+  std::string python_executable;
+};
+
 // Starts Python (Py_InitializeEx without signal handlers) if the host has not, and otherwise
 // uses the host's interpreter. One Runtime may exist at a time.
 //
@@ -26,6 +35,7 @@ class PERGIL_API Runtime {
  public:
   // Throws std::logic_error if another Runtime is alive, pergil::Error if Python cannot start.
   Runtime();
+  explicit Runtime(RuntimeOptions options);
   ~Runtime();
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;

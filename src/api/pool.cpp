@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "engine/worker_pool.h"
+#include "executor_pool.h"
 #include "python_access.h"
 #include "registry.h"
 #include "value_call_job.h"
@@ -47,11 +48,9 @@ std::string Result::error_message() const {
 }
 
 bool Task::cancel() {
-  auto pool = pool_.lock();
-  auto job = job_.lock();
-  if (!pool || !job) return false;
+  if (!canceller_) return false;
   detail::GilReleasedIfHeld released;  // a call cancelled in the queue completes on this thread
-  return pool->cancel(job) != detail::CancelOutcome::kTooLate;
+  return canceller_();
 }
 
 namespace {
@@ -109,25 +108,52 @@ std::function<void(Result)> fulfil(std::shared_ptr<std::promise<Value>> promise)
 
 }  // namespace
 
-Pool::Pool(Runtime& /*runtime: proves Python is running*/, PoolOptions options) {
+Pool::Pool(Runtime& /*runtime: proves Python is running*/, PoolOptions options)
+    : events_(std::make_shared<std::function<void(const TaskEvent&)>>(
+          std::move(options.on_task_event))),
+      next_id_(std::make_shared<std::atomic<uint64_t>>(0)) {
   if (!Py_IsInitialized()) throw Error("pergil: Python is not running");
-  pool_ = std::make_shared<detail::WorkerPool>(engine_options(std::move(options)));
-  detail::register_pool(pool_);
+  if (options.mode == Mode::kInterpreters) {
+    pool_ = std::make_shared<detail::WorkerPool>(engine_options(std::move(options)));
+    detail::register_pool(pool_);
+    return;
+  }
+  if (!options.initializer.empty()) detail::parse_target(options.initializer);  // or throws
+  size_t workers = options.workers != 0 ? options.workers
+                                        : std::max<size_t>(1, std::thread::hardware_concurrency());
+  executor_mode_ = options.mode;
+  detail::GilReleasedIfHeld released;  // the executor attaches to the main interpreter itself
+  executor_ = std::make_shared<detail::ExecutorPool>(
+      options.mode, workers, std::move(options.sys_path), options.initializer,
+      options.initializer_args, events_);
 }
 
 Pool::~Pool() { release(); }
 
-Pool::Pool(Pool&& other) noexcept : pool_(std::move(other.pool_)) {}
+Pool::Pool(Pool&& other) noexcept
+    : pool_(std::move(other.pool_)),
+      executor_(std::move(other.executor_)),
+      events_(std::move(other.events_)),
+      next_id_(std::move(other.next_id_)),
+      executor_mode_(other.executor_mode_) {}
 
 Pool& Pool::operator=(Pool&& other) noexcept {
   if (this != &other) {
     release();
     pool_ = std::move(other.pool_);
+    executor_ = std::move(other.executor_);
+    events_ = std::move(other.events_);
+    next_id_ = std::move(other.next_id_);
+    executor_mode_ = other.executor_mode_;
   }
   return *this;
 }
 
 void Pool::release() noexcept {
+  if (executor_) {
+    detail::GilReleasedIfHeld released;
+    executor_.reset();  // shuts down (waits) and drops its Python objects
+  }
   if (!pool_) return;
   detail::GilReleasedIfHeld released;
   pool_->shutdown(/*wait=*/true, /*cancel_pending=*/false, /*interrupt_running=*/false);
@@ -135,25 +161,50 @@ void Pool::release() noexcept {
   pool_.reset();
 }
 
-detail::WorkerPool& Pool::engine() const {
-  if (!pool_) throw std::logic_error("pergil::Pool used after it was moved from");
-  return *pool_;
+void Pool::check_usable() const {
+  if (!pool_ && !executor_) throw std::logic_error("pergil::Pool used after it was moved from");
 }
 
-size_t Pool::size() const { return engine().size(); }
+size_t Pool::size() const {
+  check_usable();
+  return pool_ ? pool_->size() : executor_->size();
+}
 
-std::shared_ptr<detail::Job> Pool::enqueue(std::string_view target, std::vector<Value> args,
-                                           std::function<void(Result)> on_done) {
-  detail::WorkerPool& pool = engine();
-  auto job = std::make_shared<detail::ValueCallJob>(detail::parse_target(target), std::move(args),
-                                                    std::move(on_done));
+Mode Pool::mode() const {
+  check_usable();
+  return pool_ ? Mode::kInterpreters : executor_mode_;
+}
+
+Task Pool::enqueue(std::string_view target, std::vector<Value> args,
+                   std::function<void(Result)> on_done) {
+  check_usable();
+  detail::Target parsed = detail::parse_target(target);
+  uint64_t id = next_id_->fetch_add(1);
+  if (executor_) {
+    detail::GilReleasedIfHeld released;
+    executor_->submit(id, parsed, std::move(args), std::move(on_done));
+    std::weak_ptr<detail::ExecutorPool> weak = executor_;
+    return Task(id, [weak, id] {
+      auto executor = weak.lock();
+      return executor && executor->cancel(id);
+    });
+  }
+  detail::WorkerPool& pool = *pool_;
+  auto job = std::make_shared<detail::ValueCallJob>(std::move(parsed), std::move(args),
+                                                    std::move(on_done), id, events_);
   try {
     pool.submit(job);
   } catch (const std::runtime_error&) {
     if (pool.broken()) throw BrokenPoolError("the pool is broken: " + pool.broken_reason());
     throw Error("pergil::Pool: cannot submit calls after shutdown");
   }
-  return job;
+  std::weak_ptr<detail::WorkerPool> weak_pool = pool_;
+  std::weak_ptr<detail::Job> weak_job = job;
+  return Task(id, [weak_pool, weak_job] {
+    auto pool = weak_pool.lock();
+    auto job = weak_job.lock();
+    return pool && job && pool->cancel(job) != detail::CancelOutcome::kTooLate;
+  });
 }
 
 std::future<Value> Pool::submit(std::string_view target, std::vector<Value> args) {
@@ -166,31 +217,30 @@ std::future<Value> Pool::submit(std::string_view target, std::vector<Value> args
 Task Pool::submit(std::string_view target, std::vector<Value> args,
                   std::function<void(Result)> on_done) {
   if (!on_done) throw std::invalid_argument("pergil::Pool::submit: empty completion callback");
-  auto job = enqueue(target, std::move(args), std::move(on_done));
-  return Task(pool_, job);
+  return enqueue(target, std::move(args), std::move(on_done));
 }
 
 std::vector<Value> Pool::map(std::string_view target, std::vector<Value> inputs) {
-  std::vector<std::shared_ptr<detail::Job>> jobs;
+  std::vector<Task> tasks;
   std::vector<std::future<Value>> futures;
-  jobs.reserve(inputs.size());
+  tasks.reserve(inputs.size());
   futures.reserve(inputs.size());
   detail::GilReleasedIfHeld released;
   // Cancels the calls from `first` on and waits until each has completed one way or another.
   auto abandon = [&](size_t first) {
-    for (size_t i = first; i < jobs.size(); ++i) pool_->cancel(jobs[i]);
-    for (size_t i = first; i < jobs.size(); ++i) futures[i].wait();
+    for (size_t i = first; i < tasks.size(); ++i) tasks[i].cancel();
+    for (size_t i = first; i < tasks.size(); ++i) futures[i].wait();
   };
   try {
     for (Value& input : inputs) {
       auto promise = std::make_shared<std::promise<Value>>();
-      futures.push_back(promise->get_future());
+      std::future<Value> future = promise->get_future();
       std::vector<Value> args;
       args.push_back(std::move(input));
-      jobs.push_back(enqueue(target, std::move(args), fulfil(std::move(promise))));
+      tasks.push_back(enqueue(target, std::move(args), fulfil(std::move(promise))));
+      futures.push_back(std::move(future));
     }
   } catch (...) {
-    futures.resize(jobs.size());  // the future of a call that was never queued has no result
     abandon(0);
     throw;
   }
@@ -208,9 +258,12 @@ std::vector<Value> Pool::map(std::string_view target, std::vector<Value> inputs)
 }
 
 void Pool::shutdown(bool wait, bool cancel_pending, bool interrupt_running) {
-  detail::WorkerPool& pool = engine();
+  check_usable();
   detail::GilReleasedIfHeld released;  // queued calls cancelled here complete on this thread
-  pool.shutdown(wait, cancel_pending, interrupt_running);
+  if (executor_)
+    executor_->shutdown(wait, cancel_pending, interrupt_running);
+  else
+    pool_->shutdown(wait, cancel_pending, interrupt_running);
 }
 
 }  // namespace pergil

@@ -46,12 +46,18 @@ void register_at_exit() {
 
 // Starts Python the way Py_InitializeEx(0) does (environment honoured, no signal handlers:
 // the host keeps its own), but reports failure as an exception instead of aborting.
-void start_python() {
+// A given executable becomes config.executable: Python's path search (getpath) then reads the
+// pyvenv.cfg beside it and takes that environment's prefix and site-packages.
+void start_python(const RuntimeOptions& options) {
   PyConfig config;
   PyConfig_InitPythonConfig(&config);
   config.install_signal_handlers = 0;
   config.parse_argv = 0;
-  PyStatus status = Py_InitializeFromConfig(&config);
+  PyStatus status = PyStatus_Ok();
+  if (!options.python_executable.empty())
+    status =
+        PyConfig_SetBytesString(&config, &config.executable, options.python_executable.c_str());
+  if (!PyStatus_Exception(status)) status = Py_InitializeFromConfig(&config);
   PyConfig_Clear(&config);
   if (PyStatus_Exception(status))
     throw Error(std::string("pergil: cannot start Python: ") +
@@ -60,7 +66,9 @@ void start_python() {
 
 }  // namespace
 
-Runtime::Runtime() {
+Runtime::Runtime() : Runtime(RuntimeOptions{}) {}
+
+Runtime::Runtime(RuntimeOptions options) {
   if (runtime_alive.exchange(true))
     throw std::logic_error("pergil: a Runtime exists already; use that one");
   try {
@@ -68,7 +76,7 @@ Runtime::Runtime() {
       detail::MainInterpreterAttached attached;
       register_at_exit();
     } else {
-      start_python();
+      start_python(options);
       owns_python_ = true;
       register_at_exit();
       main_thread_state_ = PyEval_SaveThread();

@@ -6,15 +6,36 @@
 namespace pergil::detail {
 
 ValueCallJob::ValueCallJob(Target target, std::vector<Value> args,
-                           std::function<void(Result)> on_done)
-    : target_(std::move(target)), args_(std::move(args)), on_done_(std::move(on_done)) {}
+                           std::function<void(Result)> on_done, uint64_t task,
+                           std::shared_ptr<std::function<void(const TaskEvent&)>> events)
+    : target_(std::move(target)),
+      args_(std::move(args)),
+      on_done_(std::move(on_done)),
+      task_(task),
+      events_(std::move(events)) {
+  if (events_ && !*events_) events_.reset();
+}
+
+void ValueCallJob::emit(TaskEvent::Kind kind, size_t worker) const {
+  TaskEvent event;
+  event.kind = kind;
+  event.task = task_;
+  event.worker = worker;
+  event.time = std::chrono::steady_clock::now();
+  (*events_)(event);
+}
 
 void ValueCallJob::run(WorkerContext& worker) {
+  if (events_) {
+    ReleasedGil released;  // host code runs with no GIL held
+    emit(TaskEvent::Kind::kStarted, worker.index());
+  }
   Result result = call_target(worker, target_, args_, /*convert_result=*/true);
   args_ = {};
   // The host's callback runs with no GIL held: it may wait briefly or submit more calls, and
   // an interrupter is never kept waiting for this worker's GIL meanwhile.
   ReleasedGil released;
+  if (events_) emit(TaskEvent::Kind::kFinished, worker.index());
   finish(std::move(result));
 }
 

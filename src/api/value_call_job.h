@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -17,7 +18,10 @@ namespace pergil::detail {
 // that cancels, shuts down or breaks the pool.
 class ValueCallJob final : public Job {
  public:
-  ValueCallJob(Target target, std::vector<Value> args, std::function<void(Result)> on_done);
+  // `events` (may be null or empty) hears of the call's start and end as call `task`.
+  ValueCallJob(Target target, std::vector<Value> args, std::function<void(Result)> on_done,
+               uint64_t task = 0,
+               std::shared_ptr<std::function<void(const TaskEvent&)>> events = nullptr);
 
   void run(WorkerContext& worker) override;
   void discard(StopReason why, const std::string& message) noexcept override;
@@ -25,10 +29,13 @@ class ValueCallJob final : public Job {
  private:
   // noexcept: a callback that throws has nowhere to report to, so that terminates.
   void finish(Result result) noexcept;
+  void emit(TaskEvent::Kind kind, size_t worker) const;
 
   Target target_;
   std::vector<Value> args_;
   std::function<void(Result)> on_done_;
+  uint64_t task_;
+  std::shared_ptr<std::function<void(const TaskEvent&)>> events_;
 };
 
 // The worker initializer of a pool: target(*args), once per worker.

@@ -166,3 +166,22 @@ class Greeter:
     @staticmethod
     def greet(name):
         return "hello " + name
+
+
+def arrive_and_wait_anywhere(path):
+    """arrive_and_wait for every pool mode: the marker names the process and thread (threads of
+    the main interpreter share interpreter id 0); returns that "pid-thread" name."""
+    import threading
+
+    me = f"{os.getpid()}-{threading.get_ident()}"
+    with open(f"{path}.{me}", "w"):
+        pass
+    wait_for_file(path, None)
+    return me
+
+
+def where_am_i(_ignored=None):
+    """"pid-thread" of the caller."""
+    import threading
+
+    return f"{os.getpid()}-{threading.get_ident()}"
