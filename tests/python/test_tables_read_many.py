@@ -285,3 +285,30 @@ def test_truncated_is_a_zip_error(files):
     """Documents what the truncated file is to pandas (the parametrized test compares types)."""
     error = expect_raises(pandas_read, files["truncated_xlsx"])
     assert isinstance(error, zipfile.BadZipFile)
+
+
+@pytest.mark.parametrize("count", [1, 2, 4])
+def test_given_executor_is_used_and_stays_open(files, count):
+    """An InterpreterPoolExecutor passed as ``workers`` reads the .xlsx files (where openpyxl
+    loads in a worker) and is still open afterwards: repeated calls pay no pool start."""
+    import pergil
+
+    paths = [files["generated_xlsx"], files["quirky_xlsx"], files["generated_csv"]]
+    with pergil.InterpreterPoolExecutor(count) as pool:
+        for _ in range(2):
+            result = read_many(paths, pool)
+            assert list(result) == paths
+            for path in paths:
+                assert_same(result[path], pandas_read(path))
+        assert pool.submit(abs, -3).result() == 3  # not shut down by read_many
+
+
+@pytest.mark.skipif(sys.version_info < (3, 13), reason="3.12: .xlsx never goes to a worker "
+                    "(pyexpat refuses sub-interpreters), so the given pool is not used")
+def test_given_executor_that_is_shut_down_fails_clearly(files):
+    import pergil
+
+    pool = pergil.InterpreterPoolExecutor(1)
+    pool.shutdown()
+    with pytest.raises(RuntimeError, match="shutdown"):
+        pt.read_many([files["generated_xlsx"]], pool)

@@ -159,7 +159,9 @@ def read_many(paths, workers=None, *, sheet_name=0, errors="raise", progress=Fal
     Each value equals ``pandas.read_csv(path, **options)`` (CSV: any suffix but Excel's) or
     ``pandas.read_excel(path, sheet_name=sheet_name, **options)`` (.xlsx, .xlsm, .xls, .ods,
     .xlsb); ``sheet_name=None`` or a list gives {sheet: DataFrame} per path, as pandas does.
-    ``workers``: threads and pergil workers to use (default: the usable CPU count).
+    ``workers``: threads and pergil workers to use (default: the usable CPU count), or an
+    existing ``pergil.InterpreterPoolExecutor`` to read the .xlsx files on (it stays open, so
+    repeated calls pay no pool start; as many threads as it has workers).
     ``errors="raise"`` raises the first failing file's exception (pandas' own, with a note
     naming the file) and cancels the rest; ``errors="collect"`` maps each failing path to a
     ``ReadError`` (path, row, cause) and reads the others. ``progress=True`` shows a bar of
@@ -179,27 +181,34 @@ def read_many(paths, workers=None, *, sheet_name=0, errors="raise", progress=Fal
     from pergil._executor import _usable_cpu_count
     from pergil.tables._progress import Progress
 
+    import pergil
+
     paths = _check_paths(paths)
+    given = workers if isinstance(workers, pergil.InterpreterPoolExecutor) else None
     workers = _usable_cpu_count() if workers is None else workers
-    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
-        raise ValueError(f"read_many: workers must be a positive int or None, not {workers!r}")
+    if given is not None:
+        workers = given.max_workers
+    elif not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise ValueError(f"read_many: workers must be a positive int, None or a pergil "
+                         f"InterpreterPoolExecutor, not {workers!r}")
     routes = {path: _route(path, options) for path in paths}
     _validate(errors, sheet_name, options, routes)
     excel_files = sum(route == "worker" for route in routes.values())
     with Progress(paths, progress) as bar, ThreadPoolExecutor(workers) as threads:
-        pool = _worker_pool(min(workers, excel_files), routes) if excel_files else None
+        pool = _worker_pool(min(workers, excel_files), routes, given) if excel_files else None
         try:
             reads = _Reads(threads, pool, sheet_name, options)
             results = _run(reads, routes, errors, bar)
         finally:
-            if pool is not None:
+            if pool is not None and pool is not given:
                 pool.shutdown(wait=True, cancel_futures=True, interrupt_running=True)
     return {path: results[path] for path in paths}
 
 
-def _worker_pool(workers, routes):
-    """A pergil pool for the .xlsx files, or None (and those files go to threads, with a
-    warning saying why) where openpyxl cannot load in a worker (CPython 3.12: pyexpat)."""
+def _worker_pool(workers, routes, given=None):
+    """A pergil pool for the .xlsx files (``given``, the caller's, if not None), or None (and
+    those files go to threads, with a warning saying why) where openpyxl cannot load in a
+    worker (CPython 3.12: pyexpat)."""
     import pergil
 
     from pergil.tables import _excel_cells
@@ -209,11 +218,12 @@ def _worker_pool(workers, routes):
     if problem is None and not _excel_cells.supported():
         problem = "this pandas has no BaseExcelReader to feed the cells into"
     if problem is None:
-        pool = pergil.InterpreterPoolExecutor(max_workers=workers)
+        pool = given or pergil.InterpreterPoolExecutor(max_workers=workers)
         problem = _worker_problem(pool)
         if problem is None:
             return pool
-        pool.shutdown(wait=True)
+        if pool is not given:
+            pool.shutdown(wait=True)
     warnings.warn(f"pergil.tables.read_many: .xlsx files are read by pandas on threads of the "
                   f"main interpreter, not in pergil workers, on Python {sys.version.split()[0]}: "
                   f"{problem}",
