@@ -175,7 +175,8 @@ def read_many(paths, workers=None, *, sheet_name=0, errors="raise", progress=Fal
     Raises:
         TypeError: a path that is not str or os.PathLike, or an option neither
             ``pandas.read_csv`` nor ``pandas.read_excel`` takes (before any file is read).
-        ValueError: ``workers`` not a positive int, or ``errors`` not "raise"/"collect".
+        ValueError: ``workers`` not a positive int, None or a pergil
+            InterpreterPoolExecutor, or ``errors`` not "raise"/"collect".
         Exception: with ``errors="raise"``, the first failing file's own pandas exception.
     """
     from pergil._executor import _usable_cpu_count
