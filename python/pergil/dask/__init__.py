@@ -22,7 +22,16 @@ def _config_bool(value):
 
 
 def plugin_from_config():
-    """The InterpreterPlugin that Dask config ``pergil.*`` describes (defaults otherwise)."""
+    """The InterpreterPlugin that Dask config ``pergil.*`` describes (defaults otherwise).
+
+    Returns:
+        InterpreterPlugin: built from ``pergil.workers``, ``pergil.default`` (a bool or
+        "true"/"false"/"1"/"0"/"yes"/"no") and ``pergil.fallback``.
+
+    Raises:
+        ValueError: a config value InterpreterPlugin refuses (as its constructor says).
+        TypeError: ``pergil.default`` that is not a bool or one of those strings.
+    """
     return InterpreterPlugin(
         workers=dask.config.get("pergil.workers", None),
         default=_config_bool(dask.config.get("pergil.default", True)),
@@ -31,7 +40,17 @@ def plugin_from_config():
 
 
 async def dask_setup(worker):
-    """``--preload pergil.dask``: registers the plugin on this worker as if a client had."""
+    """``--preload pergil.dask``: registers the plugin on this worker as if a client had.
+
+    Returns:
+        dict: ``{"status": "OK"}``, ``Worker.plugin_add``'s answer.
+
+    Raises:
+        ValueError: a ``pergil.*`` config value the plugin refuses (see plugin_from_config);
+            the worker then fails to start.
+        TypeError: likewise, for ``pergil.default``.
+        Exception: what the plugin's ``setup`` raises (``catch_errors=False``).
+    """
     result = await worker.plugin_add(plugin_from_config(), name=InterpreterPlugin.name,
                                      catch_errors=False)
     return result

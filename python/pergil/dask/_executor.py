@@ -17,7 +17,12 @@ _TASK_RUNNERS = (dask_worker._run_task_simple, dask_worker._run_task)
 
 def refused_by_subinterpreter(error):
     """True if ``error`` is pergil's refusal to run a call in a sub-interpreter: an import of an
-    extension module without own-GIL support, or a call that cannot be sent at all."""
+    extension module without own-GIL support, or a call that cannot be sent at all.
+
+    Returns:
+        bool: False for every other exception (including the same types with other
+        messages); it raises nothing itself.
+    """
     text = str(error)
     if isinstance(error, ImportError):
         return text.startswith("cannot import ") and "in a pergil worker" in text

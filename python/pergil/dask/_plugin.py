@@ -9,8 +9,8 @@ from distributed.diagnostics.plugin import WorkerPlugin
 
 from pergil.dask._executor import FALLBACKS, WorkerExecutor
 
-EXECUTOR_NAME = "pergil"  # dask.annotate(executor="pergil") routes a task to it
-THREADS_NAME = "threads"  # with default=True: Dask's own thread executor, still reachable
+EXECUTOR_NAME = "pergil"  #: dask.annotate(executor="pergil") routes a task to it
+THREADS_NAME = "threads"  #: with default=True: Dask's own thread executor, still reachable
 
 # sys._current_frames() in the main interpreter walks every interpreter's threads and builds
 # frame objects for frames of running sub-interpreters: it corrupts their heap (seen as
@@ -52,6 +52,10 @@ class InterpreterPlugin(WorkerPlugin):
     ``fallback``: what a task gets whose call a sub-interpreter refuses (it imports NumPy, or
     an argument cannot be pickled): "error" (the default) raises pergil's ImportError or
     TypeError to the client; "threads" runs it again on a main-interpreter thread.
+
+    Raises:
+        ValueError: ``workers`` not a positive int or None, or an unknown ``fallback``.
+        TypeError: ``default`` not a bool.
     """
 
     name = "pergil"
@@ -73,6 +77,8 @@ class InterpreterPlugin(WorkerPlugin):
         self._replaced = {}
 
     def setup(self, worker):
+        """Dask calls this on registration: starts the pool and makes it the worker's
+        ``executor="pergil"`` (and, with ``default=True``, its default) executor."""
         threads = worker.state.nthreads
         executor = WorkerExecutor(self.workers or threads, threads, self.fallback,
                                   name=f"{worker.name}-pergil")
@@ -93,6 +99,9 @@ class InterpreterPlugin(WorkerPlugin):
         self._worker, self._executor = worker, executor
 
     def teardown(self, worker):
+        """Dask calls this on removal or worker close: puts the worker's executors back and
+        shuts the pool down without blocking the event loop (a closing worker's running
+        tasks are interrupted)."""
         executor, self._executor = self._executor, None
         if executor is None:
             return

@@ -61,8 +61,15 @@ def frame_from_columns(columns):
     int64, ``'i'`` -> int32, ...), a 1-D typed ``memoryview`` (its format gives the dtype),
     ``bytes``/``bytearray`` (uint8, one value a byte), or a list of ``str`` (``None`` for a
     missing value; the dtype is what pandas gives such a list). Numeric columns are wrapped,
-    not copied: the frame shares their memory. Raises TypeError for another kind of column or
-    a non-mapping, ValueError for columns of different lengths.
+    not copied: the frame shares their memory.
+
+    Returns:
+        pandas.DataFrame: one column per entry, with a default RangeIndex (an empty frame for
+        an empty mapping).
+
+    Raises:
+        TypeError: ``columns`` is not a mapping, or a column is of another kind (named).
+        ValueError: columns of different lengths, or a memoryview that is not 1-D.
     """
     from collections.abc import Mapping
 

@@ -25,9 +25,9 @@ _worker_verdict = []  # [None] when openpyxl loads in a worker, [reason] when it
 
 
 class ReadError(Exception):
-    """What errors="collect" maps a failing file to: ``path``, ``row`` (the line or row
-    pandas' message names, else None) and ``cause``, the exception pandas raised (also
-    ``__cause__``)."""
+    """What ``read_many(..., errors="collect")`` maps a failing file to (it is returned, not
+    raised): ``path``, ``row`` (the line or row pandas' message names, else None) and
+    ``cause``, the exception pandas raised (also ``__cause__``)."""
 
     def __init__(self, path, cause):
         match = _ROW.search(str(cause))
@@ -166,6 +166,18 @@ def read_many(paths, workers=None, *, sheet_name=0, errors="raise", progress=Fal
     naming the file) and cancels the rest; ``errors="collect"`` maps each failing path to a
     ``ReadError`` (path, row, cause) and reads the others. ``progress=True`` shows a bar of
     files and MB (tqdm when installed).
+
+    Returns:
+        dict: ``{path: DataFrame}`` (or ``{path: {sheet: DataFrame}}`` for a ``sheet_name``
+        of None or a list) in the order of ``paths``; with ``errors="collect"``, a failing
+        path maps to its ``ReadError``.
+
+    Raises:
+        TypeError: a path that is not str or os.PathLike, or an option neither
+            ``pandas.read_csv`` nor ``pandas.read_excel`` takes (before any file is read).
+        ValueError: ``workers`` not a positive int, None or a pergil
+            InterpreterPoolExecutor, or ``errors`` not "raise"/"collect".
+        Exception: with ``errors="raise"``, the first failing file's own pandas exception.
     """
     from pergil._executor import _usable_cpu_count
     from pergil.tables._progress import Progress

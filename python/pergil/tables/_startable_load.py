@@ -189,6 +189,15 @@ def load_startables(
     InterpreterPoolExecutor is started and shut down here) or an existing Executor to use.
     A custom ``file_reader`` or ``additional_protocol_loaders`` are pdtable extension points
     whose reading pergil cannot move to workers: load_files itself runs then.
+
+    Returns:
+        A generator of ``(pdtable.BlockType, block)`` pairs, as load_files yields them; the
+        files are read as it is iterated (``pdtable.TableBundle(...)`` consumes it).
+
+    Raises:
+        Exception: what load_files raises for the same input (the same type and message: a
+            missing file, an include loop, a path outside ``root_folder``, a malformed block),
+            or reports to ``issue_tracker`` instead, as load_files does.
     """
     if file_reader is not None or additional_protocol_loaders is not None:
         yield from load_files(
