@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -212,27 +211,12 @@ def prepare(data, sizes, datasets, log):
 
 def run_cell(dataset, method, workers, folder, timeout):
     """One cell in a fresh process, in its own process group: a cell that outlives the timeout
-    is killed with its pool's processes (as pergil._bench.run_cell does)."""
-    import signal
-
-    from pergil._bench import _kill_group
+    is killed with its pool's processes (pergil._bench.run_child, as for the executors)."""
+    from pergil._bench import run_child
 
     command = [sys.executable, os.path.abspath(__file__), "--one", dataset, method,
                "--workers", str(workers), "--data", folder]
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             start_new_session=True)
-    try:
-        out, err = child.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill_group(child.pid, signal.SIGKILL)
-        child.communicate()
-        return {"status": "timeout", "reason": f"no result within {timeout:g} s"}
-    _kill_group(child.pid, signal.SIGKILL)  # whatever of its pool outlived it
-    for line in reversed(out.splitlines()):
-        if line.startswith(RESULT_MARK):
-            return json.loads(line[len(RESULT_MARK):])
-    last = (err.strip().splitlines() or [""])[-1]
-    return {"status": "error", "reason": f"exit status {child.returncode}: {last}"[:200]}
+    return run_child(command, timeout, RESULT_MARK)
 
 
 def run(options, log):

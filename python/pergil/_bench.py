@@ -401,12 +401,18 @@ def _child(executor, workload, workers, quick):
 def run_cell(executor, workload, workers, quick, timeout):
     """Runs one cell in a fresh ``python -m pergil._bench --one`` process, in its own process
     group so that a stuck peer (and its pool's processes) can be killed whole."""
+    command = [sys.executable, "-m", "pergil._bench", "--one", executor, workload,
+               "--workers", str(workers)] + (["--quick"] if quick else [])
+    return run_child(command, timeout)
+
+
+def run_child(command, timeout, mark=RESULT_MARK):
+    """Runs a cell's ``command`` in its own process group and returns the dict it printed after
+    ``mark``, or a timeout/error status; whatever of its pools outlived it is killed."""
     import json
     import signal
     import subprocess
 
-    command = [sys.executable, "-m", "pergil._bench", "--one", executor, workload,
-               "--workers", str(workers)] + (["--quick"] if quick else [])
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                              start_new_session=True)
     try:
@@ -415,10 +421,10 @@ def run_cell(executor, workload, workers, quick, timeout):
         _kill_group(child.pid, signal.SIGKILL)
         child.communicate()
         return {"status": "timeout", "reason": f"no result within {timeout:g} s"}
-    for line in reversed(out.splitlines()):
-        if line.startswith(RESULT_MARK):
-            return json.loads(line[len(RESULT_MARK):])
     _kill_group(child.pid, signal.SIGKILL)  # whatever of its pool outlived it
+    for line in reversed(out.splitlines()):
+        if line.startswith(mark):
+            return json.loads(line[len(mark):])
     last = (err.strip().splitlines() or [""])[-1]
     return {"status": "error", "reason": f"exit status {child.returncode}: {last}"[:200]}
 

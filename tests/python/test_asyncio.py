@@ -14,16 +14,9 @@ import pergil  # noqa: E402
 from faults import tasks  # noqa: E402
 from faults.support import assert_pool_serves  # noqa: E402
 
-from faults.fixtures import signals, workers  # noqa: F401,E402 - shared fixtures
+from faults.fixtures import pool, signals, workers  # noqa: F401,E402 - shared fixtures
 
 pytestmark = pytest.mark.timeout(300)
-
-
-@pytest.fixture
-def pool(workers):
-    executor = pergil.InterpreterPoolExecutor(max_workers=workers)
-    yield executor
-    executor.shutdown(wait=True, cancel_futures=True, interrupt_running=True)
 
 
 def test_run_in_executor_returns_and_raises(pool):

@@ -23,16 +23,9 @@ from faults.support import (  # noqa: E402
     start_spinners,
 )
 
-from faults.fixtures import signals, workers  # noqa: F401,E402 - shared fixtures
+from faults.fixtures import pool, signals, workers  # noqa: F401,E402 - shared fixtures
 
 pytestmark = pytest.mark.timeout(300)
-
-
-@pytest.fixture
-def pool(workers):
-    executor = pergil.InterpreterPoolExecutor(max_workers=workers)
-    yield executor
-    executor.shutdown(wait=True, cancel_futures=True, interrupt_running=True)
 
 
 @pytest.mark.parametrize("loop", [tasks.spin, tasks.spin_catching_exceptions],

@@ -15,3 +15,13 @@ def signals():
     pipe = Signals()
     yield pipe
     pipe.close()
+
+
+@pytest.fixture
+def pool(workers):
+    """A pool of ``workers`` workers, ended with its running tasks interrupted."""
+    import pergil
+
+    executor = pergil.InterpreterPoolExecutor(max_workers=workers)
+    yield executor
+    executor.shutdown(wait=True, cancel_futures=True, interrupt_running=True)
