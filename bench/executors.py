@@ -3,7 +3,9 @@
 
     python bench/executors.py [--workers N] [--rounds R] [--quick] [--executors ...] [--json PATH]
 
-A thin front for pergil._bench (also ``pergil bench``): pergil must be installed
+A thin front for pergil._bench: ``pergil bench --full`` (this prints every table, the Markdown
+summary for the README and the targets; ``pergil bench`` alone prints the compact table).
+pergil must be installed
 (``pip install .[bench]`` from the repository root also brings the InterpreterPoolExecutor
 backport on Python < 3.14). ``--quick`` is the CI smoke run: it exits 0 when serial and pergil
 ran every workload.
@@ -18,4 +20,4 @@ except ImportError as error:
              "run `pip install .[bench]` from the repository root first")
 
 if __name__ == "__main__":
-    sys.exit(_bench.main())
+    sys.exit(_bench.main(["--full", *sys.argv[1:]]))

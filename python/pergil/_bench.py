@@ -11,10 +11,14 @@ import os
 import sys
 import time
 
+from pergil._bench_figures import seconds_text
+
 EXECUTORS = ("serial", "thread", "process-fork", "process-spawn", "interpreters", "pergil")
 RESULT_MARK = "PERGIL-BENCH-RESULT "
-FULL_SIZES = {"tiny": 5000, "fib": 30, "fib_tasks": 8, "big": 64 << 20}
-QUICK_SIZES = {"tiny": 500, "fib": 22, "fib_tasks": 8, "big": 8 << 20}
+FULL_SIZES = {"tiny": 5000, "fib": 30, "fib_tasks": 8, "big": 64 << 20,
+              "csv_files": 16, "csv_rows": 80_000, "csv_share_files": 4}
+QUICK_SIZES = {"tiny": 500, "fib": 22, "fib_tasks": 8, "big": 8 << 20,
+               "csv_files": 4, "csv_rows": 5_000, "csv_share_files": 2}
 
 
 # ---- workload functions: run inside threads, processes and interpreters, by reference ----
@@ -106,6 +110,21 @@ def executor_factory(name):
 
         return pergil.InterpreterPoolExecutor, None
     raise ValueError(f"unknown executor {name!r}; choose from {', '.join(EXECUTORS)}")
+
+
+# Peers that may be missing, how to get them: skipped with one line, never run per workload.
+INSTALL_HINTS = {"interpreters": "pip install interpreters-pep-734"}
+
+
+def missing_peer(name):
+    """How to install executor ``name`` if it cannot run on this Python, else None. Looked up
+    without importing it (the parent process times nothing but stays lean)."""
+    from importlib.util import find_spec
+
+    if name == "interpreters" and sys.version_info < (3, 14):
+        if find_spec("interpreters_backport") is None:
+            return INSTALL_HINTS[name]
+    return None
 
 
 def executor_label(name):
@@ -263,6 +282,12 @@ def _time_crossing(pool, workers, kind, n):
     return seconds
 
 
+def _time_csv(pool, sizes):
+    from pergil import _bench_csv  # not at the top: workers import this module for every cell
+
+    return _bench_csv.time_columns(pool, sizes)
+
+
 def _check(condition, message):
     if not condition:
         raise AssertionError(message)
@@ -287,6 +312,9 @@ WORKLOADS = {
                      "ms", "serial"),
     "arg-bytes": ("big argument: build {big_mib} MiB bytes, pass it, get its length",
                   _time_argument, "ms", "serial"),
+    "csv-columns": ("many objects: {csv_files} CSV files of {csv_rows:,} rows parsed with csv "
+                    "into {{column: values}}, results kept", _time_csv, "s",
+                    "speed-up"),
 }
 
 
@@ -337,7 +365,17 @@ def measure_one(executor, workload, workers, quick):
                 memory["cross_seconds"] = _time_crossing(pool, workers, kind, sizes["big"])
             except Exception as error:  # noqa: BLE001 - the main figure still stands
                 memory["cross_error"] = f"{type(error).__name__}: {error}"[:200]
+        elif workload == "csv-columns" and pool is not None:
+            from pergil import _bench_csv
+
+            pool.shutdown(wait=True)
+            pool = None
+            memory.update(_bench_csv.transfer_share(factory, sizes))
     finally:
+        if workload == "csv-columns":
+            from pergil import _bench_csv
+
+            _bench_csv.remove_files()
         if pool is not None:
             pool.shutdown(wait=True)
     return {"status": "ok", "seconds": seconds, **memory}
@@ -402,6 +440,8 @@ def run(workers=2, rounds=5, quick=False, executors=EXECUTORS, workloads=tuple(W
 
     timeout = timeout or (60 if quick else 240)
     load_at_start = _loadavg()
+    skipped = {name: hint for name in executors if (hint := missing_peer(name)) is not None}
+    executors = tuple(name for name in executors if name not in skipped)
     cells = {(e, w): {"samples": [], "failure": None} for e in executors for w in workloads}
     for round_index in range(rounds):
         shift = round_index % len(executors)
@@ -417,8 +457,10 @@ def run(workers=2, rounds=5, quick=False, executors=EXECUTORS, workloads=tuple(W
                 else:
                     cell["failure"] = record
                 if log is not None:
+                    outcome = (seconds_text(record["seconds"]) if "seconds" in record
+                               else record.get("reason", ""))
                     log(f"round {round_index + 1}/{rounds} {workload:17} {executor:13} "
-                        f"{record['status']} {record.get('seconds', record.get('reason', ''))}")
+                        f"{record['status']} {outcome}")
     labels = {name: executor_label(name) for name in executors}
     machine = {"nproc": os.cpu_count(), "python": platform.python_version(),
                "implementation": platform.python_implementation(),
@@ -426,6 +468,7 @@ def run(workers=2, rounds=5, quick=False, executors=EXECUTORS, workloads=tuple(W
                "loadavg_end": _loadavg()}
     return {"workers": workers, "rounds": rounds, "quick": quick, "executors": list(executors),
             "workloads": list(workloads), "labels": labels, "machine": machine, "cells": cells,
+            "skipped": skipped,
             "sizes": QUICK_SIZES if quick else FULL_SIZES}
 
 

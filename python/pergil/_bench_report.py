@@ -1,11 +1,13 @@
-"""_bench_report.py: the executor benchmark's command line and text: per-workload tables, the
-Markdown summary for the README, and pergil's figures against the targets of issue 4."""
+"""_bench_report.py: the executor benchmark's command line and text: a compact table (the
+default), or with --full per-workload tables, the Markdown summary for the README, and pergil's
+figures against the targets of issues 4 and 11."""
 
 import argparse
 import statistics
 import sys
 
 from pergil._bench import EXECUTORS, WORKLOADS, run
+from pergil._bench_figures import figure
 
 SUMMARY_ROWS = (  # (workload, what the row shows, how a cell is written)
     ("cold-start", "pool of {workers} constructed, first result", "value"),
@@ -26,6 +28,11 @@ SUMMARY_ROWS = (  # (workload, what the row shows, how a cell is written)
     ("result-bytes", "peak RSS (x serial), +MiB: {big_mib} MiB bytes result run", "memory"),
     ("result-memoryview", "peak RSS (x serial), +MiB: {big_mib} MiB memoryview result run",
      "memory"),
+    ("csv-columns", "{csv_files} CSV files ({csv_rows:,} rows) into dicts of lists, speed-up "
+     "over serial", "ratio"),
+    ("csv-columns", "the same, 1 worker: moving the result, % of the task's own time (wall, "
+     "CPU)", "transfer"),
+    ("csv-columns", "peak RSS (x serial), +MiB: CSV run", "memory"),
 )
 UNIT_TEXT = {"ms": "ms", "us/task": "µs", "s": "s"}
 
@@ -64,15 +71,12 @@ def _ratio(results, executor, workload, key="seconds", reference=None):
 def _fmt_ratio(ratio):
     if ratio is None:
         return "-"
-    return f"{ratio:.2f}x" if ratio >= 0.1 else f"{ratio:.2g}x"
+    if ratio >= 100:
+        return f"{ratio:,.0f}x"
+    return f"{ratio:.2f}x" if ratio >= 0.1 else f"{figure(ratio)}x"
 
 
-def _fmt(value):
-    if value is None:
-        return "-"
-    if abs(value) >= 100:
-        return f"{value:,.0f}"
-    return f"{value:.3g}"
+_fmt = figure  # three significant digits, never in exponent notation
 
 
 def _median_ms(results, executor, workload, key):
@@ -101,8 +105,10 @@ def workload_table(results, workload):
     tail_name = "+shutdown  imports" if workload == "cold-start" else "peak MiB   +MiB"
     if workload.startswith(("result-", "arg-")):
         tail_name += "  cross ms"
+    elif workload == "csv-columns":
+        tail_name += "  transfer at 1 worker: wall (CPU)"
     lines = [f"{title.format(**_sizes(results))}  [{unit}]",
-             f"  {'executor':14}{'median':>10}{'min-max':>20}{ratio_name:>16}  {tail_name}"]
+             f"  {'executor':14}{'median':>10} {'min-max':>20}{ratio_name:>16}  {tail_name}"]
     for executor in results["executors"]:
         cell = results["cells"][(executor, workload)]
         values = [_scaled(results, workload, s["seconds"]) for s in cell["samples"]]
@@ -120,13 +126,16 @@ def workload_table(results, workload):
             tail += _cross_text(results, executor, workload)
         note = f"  ({word} in a later round: {cell['failure']['reason']})" if word else ""
         spread = f"{_fmt(min(values))}-{_fmt(max(values))}"
-        lines.append(f"  {executor:14}{_fmt(_median(values)):>10}{spread:>20}{ratio_text:>16}"
+        lines.append(f"  {executor:14}{_fmt(_median(values)):>10} {spread:>20}{ratio_text:>16}"
                      f"  {tail}{note}")
     return "\n".join(lines)
 
 
 def _cross_text(results, executor, workload):
-    """The crossing time (object already built) in ms, or why it is missing."""
+    """The crossing time (object already built) in ms, or why it is missing; for the CSV
+    workload, the transfer's share of the task's own time at 1 worker."""
+    if workload == "csv-columns":
+        return f"  {_share_text(results, executor, workload):>8}"
     if not workload.startswith(("result-", "arg-")):
         return ""
     cross = _median(_samples(results, executor, workload, "cross_seconds"))
@@ -136,7 +145,16 @@ def _cross_text(results, executor, workload):
     return f"  {'error':>8} ({errors[0]})" if errors else ""
 
 
-def _summary_cell(results, executor, workload, kind):
+def _share_text(results, executor, workload):
+    """The transfer's share of the task's time at 1 worker: wall time (CPU time)."""
+    wall = _median(_samples(results, executor, workload, "transfer_pct"))
+    cpu = _median(_samples(results, executor, workload, "transfer_cpu_pct"))
+    if wall is None:
+        return "-"
+    return f"{wall:.0f} %" + ("" if cpu is None else f" (CPU {cpu:.0f} %)")
+
+
+def _summary_cell(results, executor, workload, kind, compact=False):
     if (executor, workload) not in results["cells"]:
         return "-"
     word = _failure_word(results, executor, workload)
@@ -149,7 +167,8 @@ def _summary_cell(results, executor, workload, kind):
         ratio = _ratio(results, executor, workload, "peak_mib", reference="serial")
         delta = _median(_samples(results, executor, workload, "delta_mib"))
         text = "-" if peak is None else f"{peak:.0f} MiB"
-        text += f" ({ratio:.2f}x)" if ratio is not None and executor != "serial" else ""
+        if ratio is not None and executor != "serial" and not compact:
+            text += f" ({ratio:.2f}x)"
         return text + ("" if delta is None else f", +{delta:.0f}")
     if kind == "ratio":
         return _fmt_ratio(_ratio(results, executor, workload)) + mark
@@ -158,6 +177,8 @@ def _summary_cell(results, executor, workload, kind):
                     _samples(results, executor, workload, "seconds"))
         total = _median([(i + s) * 1e3 for i, s in pairs if i is not None])
         return "-" if total is None else f"{_fmt(total)} ms{mark}"
+    if kind == "transfer":
+        return _share_text(results, executor, workload) + mark
     if kind == "cross":
         cross = _median(_samples(results, executor, workload, "cross_seconds"))
         return "error" if cross is None else f"{_fmt(cross * 1e3)} ms{mark}"
@@ -178,8 +199,33 @@ def summary_table(results):
     return "\n".join(lines)
 
 
+def compact_table(results):
+    """The summary as aligned plain text: one row per figure, one column per executor run."""
+    executors = results["executors"]
+    sizes = _sizes(results)
+    rows = [["figure", *executors]]
+    for workload, label, kind in SUMMARY_ROWS:
+        if workload in results["workloads"]:
+            rows.append([label.format(**sizes).replace(" (x serial)", ""),
+                         *(_summary_cell(results, e, workload, kind, True) for e in executors)])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
+             for row in rows]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def skipped_line(results):
+    """One line naming the peers that were not run and how to install them; "" if none."""
+    skipped = results.get("skipped") or {}
+    if not skipped:
+        return ""
+    return "skipped (not installed): " + "; ".join(f"{name}: {hint}"
+                                                   for name, hint in skipped.items())
+
+
 def _targets(results):
-    """pergil against issue 4's targets (full sizes only): lines of 'met'/'MISSED'."""
+    """pergil against the targets of issues 4 and 11 (full sizes only): 'met'/'MISSED'."""
     def value(executor, workload):
         return _median_value(results, executor, workload) if (
             executor, workload) in results["cells"] else None
@@ -195,6 +241,11 @@ def _targets(results):
             return None
         return _ratio(results, "pergil", workload, key, reference)
 
+    def share(workload, key):
+        if ("pergil", workload) not in results["cells"]:
+            return None
+        return _median(_samples(results, "pergil", workload, key))
+
     checks = [
         ("tiny task submit+result <= 20 µs", value("pergil", "tiny-submit"), 20, "µs"),
         ("cold start <= 0.4x fork ProcessPool", ratio("cold-start"), 0.4, "x"),
@@ -204,6 +255,14 @@ def _targets(results):
         ("bytes argument <= 1.15x serial", ratio("arg-bytes"), 1.15, "x"),
         ("peak RSS, bytes result <= 1.10x serial",
          ratio("result-bytes", "peak_mib", "serial"), 1.10, "x"),
+        ("CSV into dicts of lists >= 1.55x serial", ratio("csv-columns"), -1.55, "x"),
+        ("CSV: ahead of process-fork", ratio("csv-columns", reference="process-fork"), -1.0,
+         "x"),
+        ("CSV: ahead of process-spawn", ratio("csv-columns", reference="process-spawn"), -1.0,
+         "x"),
+        ("CSV: result transfer <= 15 % of the task", share("csv-columns", "transfer_pct"), 15,
+         "%"),
+        ("CSV: the same in CPU time", share("csv-columns", "transfer_cpu_pct"), 15, "%"),
     ]
     lines = []
     for name, got, bound, unit in checks:
@@ -215,7 +274,13 @@ def _targets(results):
     return lines
 
 
+def _busy(machine):
+    start, end, cpus = machine["loadavg"], machine.get("loadavg_end"), machine["nproc"] or 1
+    return (start or 0) > cpus / 2 or (end or 0) > cpus * 1.5
+
+
 def _header(results):
+    """The full report's header: the run, the machine, each executor, how to read the tables."""
     machine = results["machine"]
     quick = " (--quick sizes)" if results["quick"] else ""
     title = (f"pergil executor benchmark: {results['workers']} workers, {results['rounds']} "
@@ -224,11 +289,13 @@ def _header(results):
              f"{machine['implementation']} {machine['python']}, load average "
              f"{_fmt(machine['loadavg'])} at start, {_fmt(machine.get('loadavg_end'))} at end")
     lines = [title, where]
-    start, end, cpus = machine["loadavg"], machine.get("loadavg_end"), machine["nproc"] or 1
-    if (start or 0) > cpus / 2 or (end or 0) > cpus * 1.5:
-        lines.append(f"WARNING: the machine was busy (load average {_fmt(start)} -> {_fmt(end)} "
-                     f"on {cpus} CPUs): parallel speed-ups and times are depressed by other "
-                     "work; rerun on an idle machine before publishing these figures")
+    if _busy(machine):
+        lines.append(f"WARNING: the machine was busy (load average {_fmt(machine['loadavg'])} -> "
+                     f"{_fmt(machine.get('loadavg_end'))} on {machine['nproc']} CPUs): parallel "
+                     "speed-ups and times are depressed by other work; rerun on an idle machine "
+                     "before publishing these figures")
+    if skipped_line(results):
+        lines.append(skipped_line(results))
     lines += [f"  {name:14}{label}" for name, label in results["labels"].items()]
     lines.append("ratios: median over rounds of the figure over the reference's in the same "
                  "round. peak MiB: high-water RSS of the cell's process tree during the timed "
@@ -239,14 +306,34 @@ def _header(results):
     return lines
 
 
-def render(results):
-    """The whole report as text: header, one table per workload, summary, targets."""
+def _compact_header(results):
+    """The compact report's header: the run and machine in one line, then only what matters."""
+    machine = results["machine"]
+    quick = ", quick sizes" if results["quick"] else ""
+    lines = [f"pergil bench: {results['workers']} workers, {results['rounds']} round(s){quick}; "
+             f"{machine['implementation']} {machine['python']}, {machine['nproc']} CPUs, "
+             f"load average {_fmt(machine['loadavg'])} -> {_fmt(machine.get('loadavg_end'))}"]
+    if _busy(machine):
+        lines.append("the machine was busy: times and speed-ups are depressed by other work")
+    if skipped_line(results):
+        lines.append(skipped_line(results))
+    lines.append("medians of the rounds; ratios against the same round's reference; "
+                 "* = failed in some round; --full: every table")
+    return lines
+
+
+def render(results, full=False):
+    """The report as text: a short header and the compact table; with ``full`` the header's
+    legend, one table per workload, the Markdown summary and pergil's targets."""
+    if not full:
+        return "\n".join(_compact_header(results)) + "\n\n" + compact_table(results) + "\n"
     parts = ["\n".join(_header(results))]
     parts += [workload_table(results, workload) for workload in results["workloads"]]
     parts.append("Summary (Markdown, median of the rounds; * = failed in some round):\n\n"
                  + summary_table(results))
     if not results["quick"] and "pergil" in results["executors"]:
-        parts.append("pergil against the targets of issue 4:\n" + "\n".join(_targets(results)))
+        parts.append("pergil against the targets of issues 4 and 11:\n"
+                     + "\n".join(_targets(results)))
     return "\n\n".join(parts) + "\n"
 
 
@@ -277,6 +364,9 @@ def parse_arguments(argv=None):
                         help="seconds one cell may take before it is killed and reported as "
                         "'timeout' (default 240, or 60 with --quick)")
     parser.add_argument("--json", metavar="PATH", help="also write the raw results there")
+    parser.add_argument("--full", action="store_true",
+                        help="every workload's table (min-max, memory, crossing times), the "
+                        "Markdown summary for the README and pergil's targets")
     parser.add_argument("--one", nargs=2, metavar=("EXECUTOR", "WORKLOAD"), help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
     if options.workers < 1:
@@ -292,7 +382,7 @@ def main(options):
     results = run(options.workers, options.rounds, options.quick, options.executors,
                   options.workloads, options.timeout,
                   log=lambda line: print(line, file=sys.stderr, flush=True))
-    print(render(results), end="", flush=True)
+    print(render(results, options.full), end="", flush=True)
     if options.json:
         _write_json(results, options.json)
     ours = [cell for (executor, _), cell in results["cells"].items()

@@ -117,3 +117,27 @@ def try_import(name):
     except Exception as error:  # noqa: BLE001 - the reason is the report
         return f"{_type_name(type(error))}: {error}"
     return None
+
+
+def import_problem(name):
+    """Runs in the main interpreter or a worker: None if module ``name`` imports here, else
+    the one-line reason ("Type: message"). A module that raises SystemExit on import is a
+    reason too, not the end of the caller."""
+    try:
+        importlib.import_module(name)
+    except (Exception, SystemExit) as error:  # noqa: BLE001 - the reason is the report
+        return describe(_root_refusal(error) or error)
+    return None
+
+
+def _root_refusal(error):
+    """The refusal of a sub-interpreter inside ``error``'s chain, if any: packages such as
+    NumPy re-raise it wrapped in a long ImportError of their own whose first line says nothing."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        for line in str(error).splitlines():
+            if REFUSAL in line:
+                return ImportError(line.strip())
+        error = error.__cause__ or error.__context__
+    return None

@@ -1,18 +1,27 @@
 """_executor.py: InterpreterPoolExecutor, a concurrent.futures.Executor over own-GIL workers."""
 
+from __future__ import annotations  # annotations stay strings: typing is not imported at run time
+
 import os
 import sys
 import threading
 import weakref
-from concurrent.futures import Executor, Future
-from concurrent.futures._base import CANCELLED_AND_NOTIFIED, FINISHED, PENDING, InvalidStateError
+from concurrent.futures import Executor
 
-from pergil import _core, _interrupt_hooks, _wire, _worker
-from pergil._errors import BrokenInterpreterPool, RemoteError, RemoteTraceback, TaskTimeout
+from pergil import _core, _interrupt_hooks, _map, _wire, _worker
+from pergil._errors import BrokenInterpreterPool
+from pergil._delivery import _Delivery, _MainCall, _live_deliveries
+from pergil._futures import _Future, _ProgressFuture
 
-# Completion codes of the engine (src/python/call_job.h).
-_OK, _RAISED, _CANCELLED, _TIMED_OUT, _FAILED, _SHUTDOWN, _BROKEN = range(7)
-_TOO_LATE = 2  # Task.cancel(): the task already finished
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~2 ms of every start)
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+    from concurrent.futures import Future
+    from types import TracebackType
+    from typing import Any, Literal, ParamSpec, TypeVar
+
+    _P = ParamSpec("_P")
+    _T = TypeVar("_T")
 
 # CPython 3.12.1 (gh-119213, fixed in later 3.12 releases): if a worker uses pergil's Pickler
 # subclass before the main interpreter ever did, Py_FinalizeEx aborts ("double free"). Workers
@@ -22,9 +31,6 @@ if sys.version_info < (3, 13):
     _wire.dumps(([0], {0: 0}, ValueError("warm-up")))
 
 _live_executors = weakref.WeakSet()
-# Every pool whose workers may still run, held until they end, so that interpreter exit can end
-# them first (a sub-interpreter alive at Py_FinalizeEx aborts 3.12): also dropped executors'.
-_live_deliveries = set()
 _fork_generation = 0  # os.fork() children since import: pools do not survive a fork
 # Set once interpreter exit has begun ending pools: no pool may start after that (its workers
 # would outlive the exit hook, and a sub-interpreter alive at finalization aborts CPython).
@@ -32,7 +38,7 @@ _exiting = False
 _exit_lock = threading.Lock()
 
 
-def _usable_cpu_count():
+def _usable_cpu_count() -> int:
     counter = getattr(os, "process_cpu_count", None)
     if counter is not None:
         return counter() or 1
@@ -67,163 +73,39 @@ def _prepare_main_interpreter():
         import _datetime  # noqa: F401
     except ImportError:
         pass
+    if GH_119213 and not _warmed_keyword_parsers:
+        _warm_keyword_parsers()
 
 
-class _Future(Future):
-    """A concurrent.futures.Future whose cancel() also stops a running task."""
-
-    _pergil_task = None
-    _pergil_pool = None
-
-    def cancel(self):
-        with self._condition:
-            if self._state != PENDING or self._pergil_task is None:
-                return super().cancel()
-        if self._pergil_task.cancel() == _TOO_LATE:
-            return False
-        return self._set_cancelled()
-
-    def running(self):
-        with self._condition:
-            if self._state == PENDING and self._pergil_task is not None:
-                return self._pergil_task.running
-        return super().running()
-
-    def result(self, timeout=None):
-        try:
-            return super().result(timeout)
-        except KeyboardInterrupt as error:
-            if error is not self._exception:  # Ctrl-C here, not the task's own exception
-                self._interrupt_pool()
-            raise
-
-    def exception(self, timeout=None):
-        try:
-            return super().exception(timeout)
-        except KeyboardInterrupt:
-            self._interrupt_pool()
-            raise
-
-    def _interrupt_pool(self):
-        if self._pergil_pool is not None:
-            self._pergil_pool.interrupt_running()
-
-    def _set_cancelled(self):
-        with self._condition:
-            if self._state == FINISHED:
-                return False
-            if self._state != CANCELLED_AND_NOTIFIED:
-                self._state = CANCELLED_AND_NOTIFIED
-                for waiter in self._waiters:
-                    waiter.add_cancelled(self)
-                self._condition.notify_all()
-        self._invoke_callbacks()
-        return True
+# CPython 3.12.0-3.12.3 (gh-119213, fixed in 3.12.4): the first call of an extension function
+# with keyword arguments stores its parser's keyword tuple in process-global memory, allocated
+# by the calling interpreter; made in a worker, the process aborts at exit ("free(): invalid
+# pointer"). Made in the main interpreter first, it lives as long as the process.
+GH_119213 = (3, 12) <= sys.version_info[:3] < (3, 12, 4)
+_warmed_keyword_parsers = False
 
 
-def _remote_exception(stream, buffers):
+def _warm_keyword_parsers():
+    """hashlib and hmac, whose keyword calls tasks use most (blake2 digest_size=, hmac.new,
+    scrypt): every keyword path once, on empty data (~1 ms once the import is done).
+    `pergil info` shows, by trying, what that avoids."""
+    global _warmed_keyword_parsers
+    _warmed_keyword_parsers = True
     try:
-        error, name, message, text = _wire.loads(stream, buffers)
-    except Exception as problem:  # noqa: BLE001 - the exception class does not load here
-        return RemoteError("pergil.RemoteError", f"cannot load the task's exception: {problem}", "")
-    if error is None:
-        return RemoteError(name, message, text)
-    error.__cause__ = RemoteTraceback(text)
-    return error
-
-
-def _complete(future, status, stream, buffers, message, timeout):
-    """Completes one future from an engine completion. Runs on the delivery thread."""
-    if status == _OK:
-        try:
-            value = _wire.loads(stream, buffers)
-        except BaseException as problem:  # noqa: BLE001
-            future.set_exception(RemoteError(type(problem).__qualname__,
-                                             f"cannot load the task's result: {problem}", ""))
-            return
-        future.set_result(value)
-    elif status == _RAISED:
-        future.set_exception(_remote_exception(stream, buffers))
-    elif status == _TIMED_OUT:
-        future.set_exception(TaskTimeout(f"the task ran longer than its timeout of {timeout} s "
-                                         "and was interrupted"))
-    elif status == _BROKEN:
-        future.set_exception(BrokenInterpreterPool(message))
-    elif status == _FAILED:
-        future.set_exception(RemoteError("pergil.WorkerError", message, ""))
-    else:  # cancelled, or discarded by shutdown(cancel_futures=True)
-        future._set_cancelled()
-
-
-class _Delivery:
-    """The one thread that completes this pool's futures in the main interpreter."""
-
-    def __init__(self, pool):
-        self.pool = pool
-        self.lock = threading.Lock()
-        self.futures = {}
-        self.thread = threading.Thread(target=self._loop, name="pergil-delivery", daemon=True)
-        # Set once the thread has made its last call into the pool: wait on this, not on
-        # thread.join(). On 3.12 a join interrupted by Ctrl-C marks the thread as ended while it
-        # still runs (gh-90882); a later join then returns at once, and a delivery thread still
-        # inside pool.completions() when the interpreter finalizes aborts the process.
-        self.ended = threading.Event()
-        _live_deliveries.add(self)
-        try:
-            self.thread.start()
-        except BaseException:
-            _live_deliveries.discard(self)
-            self.ended.set()
-            raise
-
-    def _loop(self):
-        try:
-            self._deliver_until_closed()
-        except BaseException as problem:  # noqa: BLE001 - never leave a future waiting forever
-            self._fail_all(f"pergil's delivery thread failed: {problem!r}")
-            raise
-        finally:
-            _live_deliveries.discard(self)
-            self.ended.set()
-        self._fail_all("the pool ended without running it")
-
-    def _fail_all(self, reason):
-        with self.lock:
-            leftovers, self.futures = list(self.futures.values()), {}
-        for future, _ in leftovers:
-            if not future.done():
-                try:
-                    future.set_exception(BrokenInterpreterPool(reason))
-                except InvalidStateError:
-                    pass
-
-    def _deliver_until_closed(self):
-        # The per-task cost of the whole executor is mostly here and in submit(), all under
-        # the caller's GIL: one lock per batch, and plain results loaded inline.
-        pool, futures, lock, loads = self.pool, self.futures, self.lock, _wire.loads_plain
-        while True:
-            batch = pool.completions()
-            if batch is None:
-                break
-            with lock:
-                entries = [futures.pop(completion[0], None) for completion in batch]
-            for entry, (_, status, stream, buffers, message) in zip(entries, batch):
-                if entry is None or entry[0].done():
-                    continue  # e.g. cancelled by the caller: its callbacks already ran
-                future = entry[0]
-                try:
-                    if status == _OK and not buffers:
-                        try:
-                            value = loads(stream)
-                        except BaseException:  # noqa: BLE001 - _complete reports it
-                            _complete(future, status, stream, buffers, message, entry[1])
-                        else:
-                            future.set_result(value)
-                    else:
-                        _complete(future, status, stream, buffers, message, entry[1])
-                except InvalidStateError:
-                    pass  # cancelled by the caller while we completed it
-            del batch, entries
+        import hashlib
+        import hmac
+    except ImportError:
+        return
+    for blake in ("blake2b", "blake2s"):
+        getattr(hashlib, blake, lambda *a, **k: None)(
+            b"", digest_size=8, key=b"k", salt=b"s", person=b"p", usedforsecurity=True)
+    hmac.new(b"k", b"m", "sha256").digest()
+    hmac.new(b"k", digestmod="md5").digest()
+    hmac.digest(b"k", b"m", "sha256")
+    hashlib.pbkdf2_hmac(hash_name="sha256", password=b"p", salt=b"s", iterations=1, dklen=8)
+    hashlib.new("sha256", data=b"", usedforsecurity=True)
+    if hasattr(hashlib, "scrypt"):
+        hashlib.scrypt(b"p", salt=b"s", n=2, r=1, p=1, maxmem=0, dklen=8)
 
 
 class InterpreterPoolExecutor(Executor):
@@ -232,9 +114,23 @@ class InterpreterPoolExecutor(Executor):
     Functions travel by reference when they can (module functions, builtins, ``__main__``
     functions of a script) and by value through cloudpickle otherwise (lambdas, closures,
     REPL functions). Arguments and results cross as pickle protocol 5, large buffers as memory.
+
+    Args:
+        max_workers: Number of worker interpreters; ``None`` means the usable CPU count.
+        initializer: Called with ``*initargs`` in every worker before its first task. If it
+            raises, the pool is broken: later submits raise :class:`BrokenInterpreterPool`.
+        initargs: Arguments for ``initializer``; they must pickle.
+
+    Raises:
+        ValueError: ``max_workers`` is not a positive int.
+        TypeError: ``initializer`` is not callable, or it or ``initargs`` cannot be sent to
+            a worker (the message names which).
+        RuntimeError: Called inside a pergil worker, or once interpreter exit has begun.
     """
 
-    def __init__(self, max_workers=None, initializer=None, initargs=()):
+    def __init__(self, max_workers: int | None = None,
+                 initializer: Callable[..., object] | None = None,
+                 initargs: Iterable[Any] = ()) -> None:
         if _worker.TaskInterrupted is not None:  # we are inside a worker
             if _worker.running_main_script():
                 raise _worker.StopMainScript()
@@ -249,6 +145,8 @@ class InterpreterPoolExecutor(Executor):
         _prepare_main_interpreter()
         main_path, main_module = _main_script()
         self._by_value = main_path is None and main_module is None
+        # Why calls naming the script go by value, once a worker could not get a name from it.
+        self._main_by_value = None
         init_stream = None
         if initializer is not None:
             stream, buffers = self._encode(initializer, tuple(initargs), {})
@@ -274,35 +172,70 @@ class InterpreterPoolExecutor(Executor):
             _live_executors.add(self)
 
     @property
-    def max_workers(self):
+    def max_workers(self) -> int:
+        """The number of worker interpreters (``max_workers``, or the CPU count it defaulted to)."""
         return self._max_workers
 
-    def _encode(self, fn, args, kwargs):
+    def _encode(self, fn, args, kwargs, by_value=False):
         try:
-            return _wire.dumps_call(fn, args, kwargs, by_value=self._by_value)
+            return _wire.dumps_call(fn, args, kwargs, by_value=by_value or self._by_value)
         except Exception as error:  # noqa: BLE001
             culprit = _find_unpicklable(fn, args, kwargs or {})
             raise TypeError(f"cannot send {culprit} to a pergil worker: {error}") from error
 
-    def submit(self, fn, /, *args, **kwargs):
+    def submit(self, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> Future[_T]:
+        """Schedules ``fn(*args, **kwargs)`` on a worker.
+
+        Returns:
+            A ``concurrent.futures.Future`` holding the call's result or its exception (the
+            task's own exception, with a :class:`RemoteTraceback` as ``__cause__``, or a
+            :class:`RemoteError` when it does not pickle). Its ``cancel()`` also stops the task
+            when it is already running, at its next bytecode.
+
+        Raises:
+            TypeError: ``fn`` is not callable, or it or an argument cannot be sent to a worker
+                (the message names which and why).
+            RuntimeError: The executor was shut down.
+            BrokenInterpreterPool: The pool is broken (a failed initializer, or a pool
+                inherited through ``os.fork()``).
+        """
         return self._submit(0.0, fn, args, kwargs)
 
-    def submit_with_timeout(self, timeout, fn, /, *args, **kwargs):
-        """Like submit(), but the task is interrupted once it has run for ``timeout`` seconds;
-        its future then raises ``pergil.TaskTimeout`` (a ``TimeoutError``)."""
+    def submit_with_timeout(self, timeout: float, fn: Callable[_P, _T], /,
+                            *args: _P.args, **kwargs: _P.kwargs) -> Future[_T]:
+        """Like :meth:`submit`, but the task is interrupted once it has run for ``timeout``
+        seconds (time spent queued does not count).
+
+        Returns:
+            A future as :meth:`submit`'s; it raises :class:`TaskTimeout` (a ``TimeoutError``)
+            if the task ran too long.
+
+        Raises:
+            ValueError: ``timeout`` is not a positive number.
+            TypeError, RuntimeError, BrokenInterpreterPool: As :meth:`submit`.
+        """
         if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
             raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
         return self._submit(float(timeout), fn, args, kwargs)
 
-    submit.__doc__ = Executor.submit.__doc__
-
-    def _submit(self, timeout, fn, args, kwargs):
+    def _submit(self, timeout, fn, args, kwargs, on_done=None):
         if not callable(fn):
             raise TypeError(f"{fn!r} is not callable")
         if self._shutdown:
             self._check_open()
         stream, buffers = self._encode(fn, args, kwargs)
-        future = _Future()
+        extra = None
+        if not self._by_value and b"__main__" in stream:  # names the caller's script
+            extra = _MainCall(fn, args, kwargs, weakref.ref(self))  # until it has run
+            if self._main_by_value is not None:
+                # A worker could not get names from the script before: by value at once, if
+                # that pickles (else by reference, retried by value if a worker fails on it).
+                try:
+                    stream, buffers = _wire.dumps_call(fn, args, kwargs, by_value=True)
+                    extra = self._main_by_value
+                except Exception:  # noqa: BLE001
+                    pass
+        future = _Future() if on_done is None else _ProgressFuture(on_done)
         future._pergil_pool = self._pool
         delivery = self._delivery
         with self._shutdown_lock:
@@ -314,7 +247,7 @@ class InterpreterPoolExecutor(Executor):
                 except RuntimeError as error:
                     self._raise_closed(error)
                 future._pergil_task = task
-                delivery.futures[task.id] = (future, timeout)
+                delivery.futures[task.id] = (future, timeout, extra)
         return future
 
     def _check_open(self):
@@ -328,33 +261,106 @@ class InterpreterPoolExecutor(Executor):
             raise BrokenInterpreterPool(self._pool.broken) from None
         raise RuntimeError("cannot schedule new futures after shutdown") from error
 
-    def map(self, fn, *iterables, timeout=None, chunksize=None):
-        """Like Executor.map, with items sent to workers in chunks. The default ``chunksize``
-        is multiprocessing.Pool.map's: about four chunks per worker; 1 sends one task per item.
-        Either way the results before a failing item are yielded, then its exception raised
-        (the rest of its chunk does not run)."""
+    def map(self, fn: Callable[..., _T], *iterables: Iterable[Any], timeout: float | None = None,
+            chunksize: int | None = None,
+            progress: bool | Callable[[int], object] | None = None) -> Iterator[_T]:
+        """Like ``Executor.map``, with items sent to workers in chunks.
+
+        The default ``chunksize`` is ``multiprocessing.Pool.map``'s: about four chunks per
+        worker; 1 sends one task per item. Either way the results before a failing item are
+        yielded, then its exception raised (the rest of its chunk does not run).
+
+        ``progress``: True shows a tqdm bar (tqdm must be installed); a callable is called with
+        the number of items just done each time a chunk completes, in completion order, on
+        pergil's delivery thread, before the chunk's results reach the caller
+        (``progress=bar.update`` drives a bar of your own). With progress and no
+        ``chunksize``, chunks are sized for about a hundred updates.
+
+        Returns:
+            An iterator over ``fn(*items)`` in input order. Leaving it early (``close()``, or
+            dropping it) cancels the chunks not yet run.
+
+        Raises:
+            ValueError: ``chunksize`` is not a positive int or ``None``.
+            TypeError: ``progress`` is neither a bool, ``None`` nor a callable.
+            ImportError: ``progress=True`` without tqdm installed.
+            TypeError, RuntimeError, BrokenInterpreterPool: As :meth:`submit`, at the call.
+            TimeoutError: From the iterator, when a result is not ready ``timeout`` seconds
+                after the call.
+            Exception: From the iterator, a failing item's own exception.
+        """
         if chunksize is not None and (not isinstance(chunksize, int) or isinstance(chunksize, bool)
                                       or chunksize < 1):
             raise ValueError(f"chunksize must be a positive int or None, not {chunksize!r}")
+        if progress is not None and progress is not False and progress is not True and (
+                not callable(progress)):
+            raise TypeError(f"progress must be True, False, None or a callable, not {progress!r}")
+        count = None
+        if all(hasattr(iterable, "__len__") for iterable in iterables):
+            count = min(map(len, iterables), default=0)
+        elif chunksize is None:  # counted by taking them all, as Executor.map does anyway
+            iterables = tuple(zip(*map(list, zip(*iterables)))) or ((),)
+            count = len(iterables[0])
         if chunksize is None:
-            if all(hasattr(iterable, "__len__") for iterable in iterables):
-                count = min(map(len, iterables), default=0)
-            else:  # counted by taking them all, as Executor.map does anyway
-                iterables = tuple(zip(*map(list, zip(*iterables)))) or ((),)
-                count = len(iterables[0])
-            chunksize = -(-count // (4 * self._max_workers)) or 1
-        if chunksize == 1:
+            # A bar wants many small updates; without one, few chunks cost least.
+            chunks = max(_map.PROGRESS_UPDATES, 8 * self._max_workers) if progress else (
+                4 * self._max_workers)
+            chunksize = -(-count // chunks) or 1
+        bar, on_done = _map.progress_sink(progress, count, chunked=chunksize > 1)
+        try:
+            if chunksize == 1:
+                return _map.closing(self._map_futures(fn, iterables, timeout, on_done), bar)
+            import itertools
+
+            batches = _map.batched(zip(*iterables), chunksize)  # lazily: no list of every item
+            return _map.closing(_map.unchunk(self._map_futures(_worker.run_chunk, (
+                itertools.repeat(fn), batches), timeout, on_done)), bar)
+        except BaseException:
+            if bar is not None:
+                bar.close()
+            raise
+
+    def _map_futures(self, fn, iterables, timeout, on_done):
+        """Executor.map's result iterator; ``on_done(outcome, failed)`` runs as each call
+        completes, before its result is seen."""
+        if on_done is None:
             return super().map(fn, *iterables, timeout=timeout)
-        import itertools
+        import time
+        from concurrent.futures._base import _result_or_cancel
 
-        batches = _batched(zip(*iterables), chunksize)  # lazily: no list of every item
-        return _unchunk(super().map(_worker.run_chunk, itertools.repeat(fn), batches,
-                                    timeout=timeout))
+        end_time = None if timeout is None else timeout + time.monotonic()
+        futures = []
+        try:
+            for args in zip(*iterables):
+                futures.append(self._submit(0.0, fn, args, {}, on_done))
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
 
-    def shutdown(self, wait=True, *, cancel_futures=False, interrupt_running=False):
-        """Stops accepting work. ``cancel_futures`` cancels queued tasks; ``interrupt_running``
-        also stops running ones at their next bytecode. With ``wait``, returns once every
-        worker interpreter has ended. Ctrl-C during the wait interrupts the running tasks."""
+        def results():  # as Executor.map's: no future held once its result is yielded
+            try:
+                futures.reverse()
+                while futures:
+                    left = None if end_time is None else end_time - time.monotonic()
+                    yield _result_or_cancel(futures.pop(), left)
+            finally:
+                for future in futures:
+                    future.cancel()
+
+        return results()
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False,
+                 interrupt_running: bool = False) -> None:
+        """Stops accepting work; safe to call more than once.
+
+        Args:
+            wait: Return only once every worker interpreter has ended (after the tasks left
+                to run). Ctrl-C during the wait interrupts the running tasks and raises
+                ``KeyboardInterrupt``.
+            cancel_futures: Cancel the tasks still queued.
+            interrupt_running: Also stop running tasks, at their next bytecode.
+        """
         with self._shutdown_lock:
             self._shutdown = True
         if self._generation != _fork_generation:
@@ -369,7 +375,9 @@ class InterpreterPoolExecutor(Executor):
             raise
         self._pool.shutdown(True, cancel_futures, interrupt_running)
 
-    def __exit__(self, exc_type, exc_val, exc_tb):
+    def __exit__(self, exc_type: type[BaseException] | None, exc_val: BaseException | None,
+                 exc_tb: TracebackType | None) -> Literal[False]:
+        """Shuts down and waits; on ``KeyboardInterrupt`` also cancels and interrupts tasks."""
         interrupted = exc_type is not None and issubclass(exc_type, KeyboardInterrupt)
         self.shutdown(wait=True, cancel_futures=interrupted, interrupt_running=interrupted)
         return False
@@ -379,26 +387,6 @@ class InterpreterPoolExecutor(Executor):
         if pool is not None and not getattr(self, "_shutdown", True) and (
                 self._generation == _fork_generation):
             pool.shutdown(False, False, False)  # workers finish queued work, then end
-
-
-def _unchunk(chunks):
-    """Yields the results of map() chunks in order; raises the first failing item's exception
-    (with its remote traceback) after the results before it."""
-    try:
-        for values, error in chunks:
-            yield from values
-            if error is not None:
-                raise _remote_exception(*error)
-    finally:
-        chunks.close()  # cancels the chunks not yet run, as Executor.map's iterator does
-
-
-def _batched(iterable, n):
-    import itertools
-
-    iterator = iter(iterable)
-    while batch := tuple(itertools.islice(iterator, n)):
-        yield batch
 
 
 def _find_unpicklable(fn, args, kwargs):

@@ -6,10 +6,20 @@ stream through ``persistent_id`` and cross as raw memory: the engine lends them 
 and the receiver rebuilds ``bytes``/``bytearray``/``array`` by moving the pages of a value the
 sender no longer references, else with exactly one copy, or keeps a zero-copy read-only
 ``memoryview``.
+
+A result (or a call's arguments) made only of exact builtin data (``pergil._core.plain_data``)
+crosses as a ``marshal`` stream instead: no buffer of it can leave the stream, and marshal
+writes such data about four times faster than the C pickler (a result of 480,000 numbers and
+strings: 14 ms against 55 ms). A string the task interned arrives interned, and so immortal:
+marshal does that. A receiver tells the two apart by the first byte: a pickle protocol 5 stream
+begins with PROTO (0x80); a marshal stream begins with a type code, an ASCII letter or sign,
+possibly with FLAG_REF (0x80) added, so never 0x80 itself.
 """
 
 import array
+import functools
 import io
+import marshal
 import types
 
 try:
@@ -19,7 +29,8 @@ try:
 except ImportError:  # an interpreter without the C accelerator
     import pickle
 
-from pergil._core import LOAN_THRESHOLD, copy_array, copy_bytearray, copy_bytes
+from pergil._core import (LOAN_THRESHOLD, BufferFinder, copy_array, copy_bytearray, copy_bytes,
+                          plain_data)
 
 PROTOCOL = 5
 _SIZED_TYPES = (bytes, bytearray, array.array)
@@ -28,7 +39,8 @@ _OUT_OF_BAND_TYPES = frozenset(_SIZED_TYPES + _VIEW_TYPES)
 
 
 def _out_of_band_id(buffers, obj):
-    """Called for every pickled object: returns None for objects that stay in the stream."""
+    """Returns None for objects that stay in the stream. Called by a ``BufferFinder`` (C) only
+    for objects that export a buffer, apart from small bytes and bytearray."""
     kind = type(obj)
     if kind not in _OUT_OF_BAND_TYPES:
         return None
@@ -61,15 +73,20 @@ def _rebuild(pid, buffers):
         return view  # a format memoryview.cast cannot express: the raw bytes, still zero copy
 
 
+def _buffer_finder(buffers):
+    """The persistent_id of one pickler: a C call per object, a Python one only for objects
+    that may leave the stream. Set on the instance: the C pickler then calls it without
+    binding a method (3.12 and 3.13 both look it up on the instance)."""
+    return BufferFinder(functools.partial(_out_of_band_id, buffers))
+
+
 class Pickler(pickle.Pickler):
     """Pickle protocol 5 with large buffers moved out of band into ``self.buffers``."""
 
     def __init__(self, file):
         super().__init__(file, protocol=PROTOCOL)
         self.buffers = []
-
-    def persistent_id(self, obj):
-        return _out_of_band_id(self.buffers, obj)
+        self.persistent_id = _buffer_finder(self.buffers)
 
 
 def _cloud_pickler_type():
@@ -81,9 +98,7 @@ def _cloud_pickler_type():
         def __init__(self, file):
             super().__init__(file, protocol=PROTOCOL)
             self.buffers = []
-
-        def persistent_id(self, obj):
-            return _out_of_band_id(self.buffers, obj)
+            self.persistent_id = _buffer_finder(self.buffers)
 
     return CloudPickler
 
@@ -152,14 +167,30 @@ def dumps_call(function, args, kwargs, by_value=False):
                     return pickle.dumps((function, args, kwargs), PROTOCOL), []
                 except Exception:  # noqa: BLE001 - e.g. a lambda: the full path decides
                     pass
+    if not by_value and type(function) is bytes:  # a function by reference, on plain data
+        stream = _marshal_plain((function, args, kwargs))
+        if stream is not None:
+            return stream, []
     return dumps((function, args, kwargs), by_value)
 
 
+def _marshal_plain(value):
+    """The marshal stream of a value made only of plain builtin data, else None."""
+    if plain_data(value):
+        try:
+            return marshal.dumps(value)
+        except ValueError:  # a list of 2**31 items or more: marshal's sizes are 32-bit
+            pass
+    return None
+
+
 def dumps_result(value):
-    """(stream, buffers) of a task's result, with the same fast path for scalars."""
+    """(stream, buffers) of a task's result: the same fast path for scalars, and plain builtin
+    data as marshal (arguments too, when the function goes by reference)."""
     if _plain_scalar(value):
         return pickle.dumps(value, PROTOCOL), []
-    return dumps(value)
+    stream = _marshal_plain(value)
+    return dumps(value) if stream is None else (stream, [])
 
 
 def dumps(obj, by_value=False):
@@ -197,11 +228,18 @@ class Unpickler(pickle.Unpickler):
         return _rebuild(pid, self._buffers)
 
 
-loads_plain = pickle.loads  # a stream without out-of-band buffers
+_PROTO = 0x80  # pickle's first opcode; never a marshal stream's first byte
+
+
+def loads_plain(stream):
+    """The value of a stream without out-of-band buffers: pickle or marshal, by its first
+    byte. ``stream`` is bytes, or a SharedBuffer from 64 KiB on (both read in place)."""
+    first = stream[0] if type(stream) is bytes else memoryview(stream)[0]
+    return pickle.loads(stream) if first == _PROTO else marshal.loads(stream)
 
 
 def loads(stream, buffers):
     # Every persistent id adds a buffer: without buffers the C unpickler alone is enough.
     if not buffers:
-        return pickle.loads(stream)
+        return loads_plain(stream)
     return Unpickler(stream, buffers).load()

@@ -38,21 +38,84 @@ class _LazyMain(types.ModuleType):
             self.__file__ = path
 
     def __getattr__(self, name):
-        # Dunder lookups (the import system probing __path__, say) never run the script.
-        source = None if name.startswith("__") else self.__dict__.pop("_pergil_source", None)
+        if name.startswith("__"):  # the import system probing __path__, say: never re-run
+            raise AttributeError(name)
+        source = self.__dict__.pop("_pergil_source", None)
+        script = self.__dict__.get("__file__") or "the caller's __main__ module"
         if source is None:
-            raise AttributeError(
-                f"the caller's __main__ script, re-run in the worker as __mp_main__, defines no "
-                f"{name!r}: is it defined under `if __name__ == '__main__':` or after the pool "
-                f"is created?")
+            raise _main_lookup_failed(MainScriptLookupError(
+                f"cannot get {name!r} from the caller's script {script}: re-run in a pergil "
+                f"worker (as __mp_main__), the script does not define it, so it is defined under "
+                f"`if __name__ == '__main__':` or after the pool is created. Define it at module "
+                f"level above the pool, or in a module of its own", name, script))
         try:
             _run_main_script(self, *source)
-        except BaseException:
-            # Interrupted (a cancel or a deadline) or failed half-way: the next lookup runs the
-            # script again, rather than every later task finding a half-defined module.
+        except Exception as error:
+            # Failed half-way: the next lookup runs the script again, rather than every later
+            # task finding a half-defined module.
+            self.__dict__["_pergil_source"] = source
+            script = self.__dict__.get("__file__") or script  # python -m: set by the run
+            raise _main_lookup_failed(_rerun_failed(name, script, error)) from None
+        except BaseException:  # interrupted (a cancel or a deadline): run it again next time
             self.__dict__["_pergil_source"] = source
             raise
         return getattr(self, name)
+
+
+class MainScriptLookupError(AttributeError):
+    """A worker could not get a name from the caller's ``__main__`` script. The caller then
+    sends the call by value (cloudpickle); the message names the script, the line that failed
+    and the fix, for when that does not work either. ``where`` and ``reason`` are empty when
+    the script ran but does not define the name."""
+
+    def __init__(self, message, name, script, where="", reason=""):
+        super().__init__(message)
+        self.name_wanted, self.script, self.where, self.reason = name, script, where, reason
+
+    def __reduce__(self):
+        return (type(self), (str(self), self.name_wanted, self.script, self.where, self.reason))
+
+    def by_value_note(self):
+        """Why the caller sent a call by value, and the fix if that fails too."""
+        if not self.where:
+            return (f"pergil sent this call by value: the caller's script {self.script}, re-run "
+                    f"in a worker, does not define {self.name_wanted!r} (it is defined under "
+                    f"`if __name__ == '__main__':` or after the pool is created). If it must "
+                    f"run in workers, define it at module level above the pool, or in a "
+                    f"module of its own")
+        return (f"pergil sent this call by value: a worker cannot re-run the caller's script "
+                f"{self.script}, which fails there at {self.where}: {self.reason}. Functions "
+                f"that run in workers cannot use what fails there: keep it in the main "
+                f"interpreter (under `if __name__ == '__main__':` or in functions only the "
+                f"caller runs) and send the workers plain data")
+
+
+# The last lookup failure of the caller's script in this worker: pickle replaces an
+# AttributeError raised while it finds a class or function with its own "Can't get attribute",
+# so run() takes the real reason from here.
+_main_failure = None
+
+
+def _main_lookup_failed(error):
+    global _main_failure
+    _main_failure = error
+    return error
+
+
+def _rerun_failed(name, script, error):
+    """The error for a re-run of the caller's script that raised ``error``: where, and why."""
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == script]
+    where = f"line {frames[-1].lineno} ({frames[-1].line})" if frames else "its start"
+    explained = _explain_refused_import(error) if isinstance(error, ImportError) else None
+    detail = str(explained or error).strip().split("\n\n")[0]  # no page of advice
+    reason = f"{type(explained or error).__name__}: {detail}"
+    return MainScriptLookupError(
+        f"cannot get {name!r} from the caller's script {script}: a pergil worker re-runs the "
+        f"script to find it, and that failed at {where}: {reason}. Move what fails "
+        f"there under `if __name__ == '__main__':` (or into the functions that need it), or "
+        f"move {name!r} to a module of its own", name, script, where, reason)
 
 
 def _run_main_script(module, path, module_name):
@@ -119,9 +182,18 @@ def setup(blob):
 
 def run(stream, buffers):
     """Runs one pickled call. Returns (ok, stream, buffers) for the result or the exception."""
+    global _main_failure
+    _main_failure = None
     try:
         function, args, kwargs = _wire.loads(stream, buffers)
-        result = _wire.resolve_function(function)(*args, **kwargs)
+        function = _wire.resolve_function(function)
+    except BaseException as error:  # noqa: BLE001 - loading the call failed: nothing ran
+        if TaskInterrupted is not None and isinstance(error, TaskInterrupted):
+            raise
+        failure, _main_failure = _main_failure, None
+        return (False, *dump_exception(failure or error, loading=True))
+    try:
+        result = function(*args, **kwargs)
     except BaseException as error:  # noqa: BLE001 - every failure reaches the caller's future
         if TaskInterrupted is not None and isinstance(error, TaskInterrupted):
             raise
@@ -178,38 +250,69 @@ def _flush_std_streams():
             pass
 
 
-def _explain_refused_import(error):
-    """Rewrites CPython's refusal of a non-isolated extension module into a clear ImportError."""
+def _refusal_in(error):
+    """(the ImportError in ``error``'s chain where CPython refused a module, its name): the
+    innermost one, as packages quote the refusal in their own message (NumPy does)."""
     import re
 
-    seen = error
+    found, seen = (None, None), error
     while seen is not None:
         match = re.search(_REFUSED, str(seen)) if isinstance(seen, ImportError) else None
         if match:
-            name = match.group(1)
-            top = name.split(".")[0]
-            message = (
-                f"cannot import {name!r} in a pergil worker: it is an extension module that "
-                f"does not support own-GIL sub-interpreters. Workers can only import pure-Python "
-                f"modules and isolated extension modules; import {top!r} in the main "
-                f"interpreter and pass plain data to the workers"
-            )
-            return ImportError(message, name=name)
+            found = seen, match.group(1)
         seen = seen.__cause__ or seen.__context__
-    return None
+    return found
 
 
-def dump_exception(error):
-    """(stream, buffers) of (exception or None, type name, message, formatted traceback)."""
+def _explain_refused_import(error):
+    """Rewrites CPython's refusal of a non-isolated extension module into a clear ImportError."""
+    refusal, name = _refusal_in(error)
+    if refusal is None:
+        return None
+    top = name.split(".")[0]
+    message = (
+        f"cannot import {name!r} in a pergil worker: it is an extension module that "
+        f"does not support own-GIL sub-interpreters. Workers can only import pure-Python "
+        f"modules and isolated extension modules; import {top!r} in the main "
+        f"interpreter and pass plain data to the workers"
+    )
+    return ImportError(message, name=name)
+
+
+def _refusal_traceback(error):
+    """The worker's traceback of a refused import, led by CPython's refusal: the message the
+    importing package wraps it in (NumPy's long "bad install" advice) does not apply."""
+    import traceback
+
+    refusal, _ = _refusal_in(error)
+    text = "".join(traceback.format_exception(refusal, chain=False))
+    if refusal is not error:
+        frames = "".join(traceback.format_list(traceback.extract_tb(error.__traceback__)))
+        text += ("\nwhich failed this import (the package's own message, omitted here, does "
+                 "not apply: the module refuses sub-interpreters):\n"
+                 f"Traceback (most recent call last):\n{frames}{type(error).__qualname__}\n")
+    return text
+
+
+def dump_exception(error, loading=False):
+    """(stream, buffers) of (exception or None, type name, message, formatted traceback).
+    ``loading``: the call failed to load, before its function ran (the caller may retry)."""
     import traceback
 
     if _PURE_DATETIME_FALLBACK:
         _pickle_pure_datetime_as_datetime()
 
-    text = "".join(traceback.format_exception(error))
     replacement = _explain_refused_import(error) if isinstance(error, ImportError) else None
     if replacement is not None:
+        text = _refusal_traceback(error)
         error = replacement
+    else:
+        text = "".join(traceback.format_exception(error))
+    if loading:
+        try:
+            error._pergil_loading = True
+        except Exception:  # noqa: BLE001 - an exception without a __dict__: no retry then
+            pass
     kind = type(error)
     name = f"{kind.__module__}.{kind.__qualname__}"
     try:

@@ -6,6 +6,8 @@ input succeeded; 1 some inputs failed (their lines hold an error object); 2 a us
 bad target or a bad input (nothing ran); 130 interrupted by Ctrl-C; 141 stdout was closed.
 """
 
+from __future__ import annotations
+
 import argparse
 import json
 import os
@@ -15,6 +17,10 @@ import sys
 import pergil
 from pergil._cli_io import Progress, clip, read_inputs
 from pergil._cli_worker import UsageError, call_chunk, failure, probe_target, resolve_target
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 MODES = ("interpreters", "threads", "processes", "serial")
 ERROR_KEY = "pergil_error"
@@ -289,8 +295,13 @@ def _leave(run, status):
 
 
 def command_info(args):
-    """``pergil info``: what this Python offers pergil."""
-    from pergil._cli_info import gather_info, print_info
+    """``pergil info``: what this Python offers pergil; with module names, whether each imports
+    in a worker (exit status 1 if one does not)."""
+    from pergil._cli_info import command_modules, gather_info, print_info
+
+    if args.modules:
+        _add_cwd_to_path()  # as for `pergil run`: the current directory's modules count
+        return command_modules(args.modules, args.json, default_workers())
 
     info = gather_info()
     if args.json:
@@ -367,7 +378,7 @@ def _add_run_parser(commands):
     return run
 
 
-def build_parser():
+def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     """Returns (the pergil parser, its ``run`` sub-parser)."""
     parser = argparse.ArgumentParser(
         prog="pergil", description="Run pure Python functions on every CPU core from one "
@@ -381,17 +392,32 @@ def build_parser():
         "bench", add_help=False,
         help="compare serial, threads, processes and interpreters (pergil bench --help)")
     info = commands.add_parser(
-        "info", help="Python, CPUs and which extension modules load in a worker",
+        "info", help="Python, CPUs and which modules load in a worker",
         description="Prints the Python version, whether own-GIL sub-interpreters work, the "
         "usable CPU count and which standard-library extension modules import in an own-GIL "
-        "worker, found by importing each one in a worker.")
+        "worker, found by importing each one in a worker. Given MODULE names, prints instead "
+        "one line per module: whether it imports in a worker on this Python, and if not, why "
+        "(exit status 1 if one does not).")
+    info.add_argument("modules", metavar="MODULE", nargs="*",
+                      help="a module to try (third-party too; the current directory first)")
     info.add_argument("--json", action="store_true", help="machine-readable output")
     info.set_defaults(handler=command_info)
     return parser, run
 
 
-def main(argv=None):
-    """Entry point of the ``pergil`` console script. Returns the exit status."""
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``pergil`` console script (and ``python -m pergil``).
+
+    Args:
+        argv: The arguments after the program name; ``None`` reads ``sys.argv[1:]``.
+
+    Returns:
+        The exit status: 0 success, 1 some inputs of ``pergil run`` failed, 2 a usage error
+        or bad input, 130 Ctrl-C, 141 stdout was closed.
+
+    Raises:
+        SystemExit: From argparse, for ``--help``, ``--version`` and malformed options.
+    """
     argv = sys.argv[1:] if argv is None else list(argv)
     parser, run_parser = build_parser()
     if argv[:1] == ["bench"]:

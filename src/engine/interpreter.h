@@ -3,6 +3,8 @@
 
 #include <Python.h>
 
+#include <mutex>
+
 namespace pergil::detail {
 
 // An own-GIL sub-interpreter (PEP 684) owned by the thread that created it.
@@ -11,9 +13,13 @@ namespace pergil::detail {
 class OwnGilInterpreter {
  public:
   // Creates the interpreter. Contract: the calling thread holds no GIL and the main interpreter
-  // is initialized. Returns with the new interpreter's GIL held and its thread state current.
+  // is initialized. Returns with the new interpreter's GIL held and its thread state current,
+  // and still holding the process-wide start-up lock (see interpreter.cpp) until
+  // started() is called: prepare the interpreter (imports, initializer) before that.
   // Throws std::runtime_error with CPython's message if creation fails.
   OwnGilInterpreter();
+  // Ends the start-up phase: releases the start-up lock. Idempotent.
+  void started() noexcept;
   // Ends the interpreter (Py_EndInterpreter). Contract: called on the creating thread, with
   // this interpreter's thread state current and no other thread state alive in it.
   ~OwnGilInterpreter();
@@ -29,6 +35,7 @@ class OwnGilInterpreter {
   PyThreadState* thread_state_ = nullptr;
   PyInterpreterState* interp_ = nullptr;
   unsigned long thread_ident_ = 0;
+  std::unique_lock<std::mutex> starting_;  // the start-up lock, held until started()
 };
 
 // Own-GIL interpreters alive in this process (created and not yet ended), any thread.

@@ -35,6 +35,7 @@ void Worker::main() {
   }
   std::string error;
   bool ready = prepare(&error);
+  interp->started();  // its imports and initializer done: the next interpreter may start
   {
     std::lock_guard<std::mutex> lock(attach_mutex_);
     interp_ = interp->state();

@@ -60,8 +60,10 @@ int core_exec(PyObject* module) {
   state->shared_buffer_type = add_type(module, &shared_buffer_spec);
   state->pool_type = state->shared_buffer_type ? add_type(module, &pool_spec) : nullptr;
   state->task_type = state->pool_type ? add_type(module, &task_spec) : nullptr;
-  if (state->task_type == nullptr) return -1;
+  state->buffer_finder_type = state->task_type ? add_type(module, &buffer_finder_spec) : nullptr;
+  if (state->buffer_finder_type == nullptr) return -1;
   if (PyModule_AddFunctions(module, import_lock_methods) != 0) return -1;
+  if (PyModule_AddFunctions(module, wire_methods) != 0) return -1;
   return PyModule_AddIntConstant(module, "LOAN_THRESHOLD",
                                  static_cast<long>(detail::kLoanThreshold));
 }
@@ -71,6 +73,7 @@ int core_traverse(PyObject* module, visitproc visit, void* arg) {
   Py_VISIT(state->shared_buffer_type);
   Py_VISIT(state->pool_type);
   Py_VISIT(state->task_type);
+  Py_VISIT(state->buffer_finder_type);
   return 0;
 }
 
@@ -79,6 +82,7 @@ int core_clear(PyObject* module) {
   Py_CLEAR(state->shared_buffer_type);
   Py_CLEAR(state->pool_type);
   Py_CLEAR(state->task_type);
+  Py_CLEAR(state->buffer_finder_type);
   return 0;
 }
 

@@ -13,6 +13,7 @@ struct ModuleState {
   PyTypeObject* shared_buffer_type = nullptr;
   PyTypeObject* pool_type = nullptr;
   PyTypeObject* task_type = nullptr;
+  PyTypeObject* buffer_finder_type = nullptr;
 };
 
 ModuleState* module_state(PyObject* module);
@@ -36,12 +37,14 @@ void forget_memory(PyObject* shared_buffer);
 
 // Module functions (copy.cpp).
 extern PyMethodDef core_methods[];
-// Module functions added by the exec slot (import_lock.cpp).
+// Module functions added by the exec slot (import_lock.cpp, wire_scan.cpp).
 extern PyMethodDef import_lock_methods[];
+extern PyMethodDef wire_methods[];
 
 // Type specs, defined beside each type, registered by the module's exec slot.
 extern PyType_Spec shared_buffer_spec;
 extern PyType_Spec pool_spec;
 extern PyType_Spec task_spec;
+extern PyType_Spec buffer_finder_spec;
 
 }  // namespace pergil::python

@@ -346,6 +346,7 @@ class WorkerPoolBrokenTest : public WorkerPoolShutdownTest {};
 
 // Every worker's initialize hook refuses (after jobs were queued): the pool is broken, the
 // queued jobs are discarded with kBroken and later submits throw with the hook's reason.
+// Workers start one at a time (see interpreter.cpp): the first hook holds the others back.
 TEST_P(WorkerPoolBrokenTest, InitializeFailureDiscardsQueuedJobs) {
   std::promise<void> open;
   std::shared_future<void> gate = open.get_future().share();
@@ -359,8 +360,7 @@ TEST_P(WorkerPoolBrokenTest, InitializeFailureDiscardsQueuedJobs) {
     return false;
   };
   WorkerPool pool(options);
-  wait_until([&] { return hooks_started.load() == static_cast<int>(workers()); },
-             "every initialize hook starting");
+  wait_until([&] { return hooks_started.load() >= 1; }, "the first initialize hook starting");
   auto queued = submit_numbers(pool, 20);
   open.set_value();
   for (auto& job : queued) {

@@ -211,6 +211,40 @@ TEST_P(WorkerPoolTest, HundredPoolsInARow) {
   }
 }
 
+// No two interpreters start at once (interpreter.cpp: CPython 3.12/3.13 hand out type version
+// tags from an unsynchronized global counter): each worker's initialize hook runs alone, also
+// across two pools created at the same time from two threads. Each hook lingers, with its GIL
+// released, so that hooks running at once would overlap.
+TEST_P(WorkerPoolTest, WorkersStartOneAtATime) {
+  std::atomic<int> starting{0}, most{0}, hooks{0};
+  PoolOptions options = pool_options(workers());
+  options.initialize = [&](WorkerContext&, std::string*) {
+    int now = starting.fetch_add(1) + 1;
+    int seen = most.load();
+    while (now > seen && !most.compare_exchange_weak(seen, now)) {
+    }
+    {
+      ReleasedGil released;
+      std::this_thread::sleep_for(std::chrono::milliseconds(40));  // > an interpreter creation
+    }
+    starting.fetch_sub(1);
+    hooks.fetch_add(1);
+    return true;
+  };
+  for (int round = 0; round < 3; ++round) {
+    std::thread other([&] { WorkerPool pool(options); });
+    {
+      WorkerPool pool(options);
+      auto job = std::make_shared<PythonJob>("6 * 7");
+      pool.submit(job);
+      EXPECT_EQ(job->wait().text, "42");
+    }
+    other.join();
+  }
+  EXPECT_EQ(hooks.load(), static_cast<int>(6 * workers()));
+  EXPECT_EQ(most.load(), 1);
+}
+
 // A pool that is created and ended without ever receiving a job.
 TEST_P(WorkerPoolTest, IdlePoolEndsCleanly) {
   std::atomic<int> ended{0};

@@ -47,6 +47,18 @@ def test_info_json_describes_this_python(info_json):
     assert info_json["cpus"]["total"] == os.cpu_count()
 
 
+def test_info_tries_hashlib_at_exit_where_cpython_aborts(info_json):
+    """3.12.0-3.12.3 (gh-119213): a bare sub-interpreter's first hashlib keyword call aborts
+    the process at exit; a pergil worker's does not (pergil makes it in the main interpreter
+    first). Found by trying, in child processes; other Pythons are not probed."""
+    if (3, 12) <= sys.version_info[:3] < (3, 12, 4):
+        found = info_json["hashlib_at_exit"]
+        assert found["bare sub-interpreter"].startswith("exit status"), found
+        assert found["pergil worker"] == "exits cleanly", found
+    else:
+        assert "hashlib_at_exit" not in info_json
+
+
 def test_info_tries_every_stdlib_extension_module(info_json):
     report = info_json["extension_modules"]
     tried = set(report["loads"]).union(report["refused"], report["fails"], report["unavailable"])

@@ -7,7 +7,9 @@ imports say why. After each failure the pool still runs tasks.
 
 import concurrent.futures as cf
 import importlib.util
+import logging
 import sys
+import time
 import uuid
 
 import pytest
@@ -254,6 +256,35 @@ def test_initializer_that_raises_breaks_the_pool(workers):
         executor.shutdown(wait=True)
     with pytest.raises((pergil.BrokenInterpreterPool, RuntimeError)):
         executor.submit(tasks.square, 4)
+
+
+def test_initializer_that_raises_is_logged_without_any_submit(workers, caplog):
+    """Like the standard executors: the traceback reaches the ``concurrent.futures`` logger
+    when the pool breaks, not only at the next submit."""
+    with caplog.at_level(logging.CRITICAL, logger="concurrent.futures"):
+        executor = pergil.InterpreterPoolExecutor(
+            max_workers=workers, initializer=tasks.failing_initializer, initargs=("logged 7",))
+        try:
+            deadline = time.monotonic() + 60  # bound on the workers ending, not a speed check
+            while time.monotonic() < deadline and not any(
+                    "logged 7" in r.getMessage() for r in caplog.records):
+                time.sleep(0.01)
+        finally:
+            executor.shutdown(wait=True)
+    records = [r for r in caplog.records
+               if r.name == "concurrent.futures" and "logged 7" in r.getMessage()]
+    assert len(records) == 1 and records[0].levelno == logging.CRITICAL
+    text = records[0].getMessage()
+    assert "the initializer failed" in text and "Traceback" in text
+    assert "failing_initializer" in text and "RuntimeError: logged 7" in text
+
+
+def test_working_initializer_logs_nothing(caplog):
+    with caplog.at_level(logging.DEBUG, logger="concurrent.futures"):
+        with pergil.InterpreterPoolExecutor(
+                max_workers=2, initializer=tasks.set_worker_value, initargs=(1,)) as executor:
+            assert executor.submit(tasks.square, 3).result() == 9
+    assert not [r for r in caplog.records if r.name == "concurrent.futures"]
 
 
 def test_initializer_that_raises_with_work_queued(workers):

@@ -178,6 +178,14 @@ def test_worker_uses_asyncio_ssl_threads_buffer_callback(workers, mode, expected
     assert f"RESULT {expected}" in out
 
 
+def test_worker_uses_hashlib_and_exits_cleanly(workers):
+    """Not skipped on 3.12.1: there pergil makes hashlib's keyword calls in the main
+    interpreter first, which avoids the abort at exit (gh-119213)."""
+    proc = run_python(script("uses_module.py", "hashlib", workers))
+    assert "RESULT [1, 2, 3, 4]" in check_ok(proc)
+    assert "free()" not in proc.stderr and "Fatal Python error" not in proc.stderr
+
+
 def test_readme_python_example_runs_as_written(tmp_path):
     """The first ```python block of README.md runs, and prints what the same code prints
     with a ThreadPoolExecutor in place of pergil's executor."""

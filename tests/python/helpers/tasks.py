@@ -111,6 +111,26 @@ def read_text(path):
         return handle.read()
 
 
+def reimport_until(stop_path, limit=WAIT_LIMIT):
+    """Re-imports multi-phase extension modules until ``stop_path`` exists: each round makes
+    new immutable types, whose first lookups take CPython's global type version tags (what
+    raced with other interpreters starting). Returns the number of rounds."""
+    import importlib
+
+    names = ("_json", "_csv", "_struct", "array", "_bisect", "_heapq", "_random", "_queue")
+    rounds, deadline = 0, time.monotonic() + limit
+    while not os.path.exists(stop_path) and time.monotonic() < deadline:
+        for name in names:
+            sys.modules.pop(name, None)
+            module = importlib.import_module(name)
+            for value in list(vars(module).values()):
+                if isinstance(value, type):
+                    getattr(value, "__repr__")
+                    getattr(value, "read", None)
+        rounds += 1
+    return rounds
+
+
 # --- errors -----------------------------------------------------------------------------------
 
 

@@ -29,6 +29,26 @@ def run_threads(x):
         return sum(pool.map(abs, range(-x, x)))
 
 
+def run_hashlib(x):
+    """The keyword calls of hashlib and hmac (3.12.0-3.12.3 abort at exit after a first one in
+    a sub-interpreter, gh-119213, unless the main interpreter made it first)."""
+    import hashlib
+    import hmac
+
+    digests = [
+        hashlib.blake2b(b"x" * x, digest_size=16).hexdigest(),
+        hashlib.blake2s(b"x", key=b"k" * x).hexdigest(),
+        hmac.new(b"k", b"m" * x, "sha256").hexdigest(),
+        hmac.digest(b"k", b"m", "sha256").hex(),
+        hashlib.pbkdf2_hmac("sha256", b"p", b"s", x).hex(),
+        hashlib.sha256(b"x", usedforsecurity=False).hexdigest(),
+        hashlib.new("md5", data=b"x").hexdigest(),
+    ]
+    if hasattr(hashlib, "scrypt"):
+        digests.append(hashlib.scrypt(b"p", salt=b"s", n=2, r=1, p=x).hex())
+    return all(digests) and x
+
+
 def run_buffer_callback(x):
     import pickle
 

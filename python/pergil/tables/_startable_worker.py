@@ -1,0 +1,49 @@
+"""Worker entry of load_startables: read one StarTable file into block entries (pure Python).
+
+Runs in a pergil worker interpreter (or, for .xlsx on CPython 3.12, in the main interpreter):
+standard library and openpyxl only. Reads cells exactly as pdtable 1.0.1 does: CSV lines through
+``open(path)`` then ``line.rstrip("\\n").split(sep)`` (pdtable.io.csv.read_csv; not the csv module,
+which would unquote fields pdtable keeps), .xlsx through openpyxl in read-only, data-only mode
+(pdtable.io._excel_openpyxl.read_sheets).
+"""
+
+import re
+
+from pergil.tables._startable_blocks import split_blocks
+
+
+def read_csv_blocks(path, sep, fast_datetime):
+    """[(None, block entries)] for one StarTable CSV file, read line by line as pdtable does
+    (only the current block's cells are held, not the whole file's)."""
+    with open(path) as f:
+        cell_rows = (line.rstrip("\n").split(sep) for line in f)
+        return [(None, split_blocks(cell_rows, fast_datetime))]
+
+
+def read_xlsx_blocks(path, sheet_pattern, fast_datetime):
+    """[(sheet name, block entries)] for the sheets of one workbook whose name matches.
+
+    sheet_pattern is None or (pattern, flags) of the caller's compiled ``sheet_name_pattern``;
+    matching uses ``re.match`` as pdtable's read_excel does.
+    """
+    import openpyxl
+
+    pattern = None if sheet_pattern is None else re.compile(*sheet_pattern)
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+    try:
+        sheets = []
+        for ws in wb.worksheets:
+            if pattern is not None and pattern.match(ws.title) is None:
+                continue
+            rows = ws.iter_rows(values_only=True)
+            sheets.append((ws.title, split_blocks(rows, fast_datetime)))
+        return sheets
+    finally:
+        wb.close()
+
+
+def read_startable_file(path, kind, sep, sheet_pattern, fast_datetime):
+    """Block entries of one file: kind is "csv" or "xlsx"."""
+    if kind == "csv":
+        return read_csv_blocks(path, sep, fast_datetime)
+    return read_xlsx_blocks(path, sheet_pattern, fast_datetime)

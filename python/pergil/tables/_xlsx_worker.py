@@ -1,0 +1,92 @@
+"""_xlsx_worker.py: reads .xlsx cells with openpyxl inside a pergil worker (no pandas, no numpy).
+
+The cell values it returns are exactly what pandas' openpyxl reader hands to its parser
+(pandas/io/excel/_openpyxl.py, ``OpenpyxlReader.get_sheet_data`` and ``_convert_cell``), so
+that the caller can run pandas' own sheet parsing on them and get ``pandas.read_excel``'s
+result. Keep this module's imports to the standard library and openpyxl: it runs in workers.
+"""
+
+# openpyxl.load_workbook's arguments as pandas passes them (engine_kwargs override them).
+WORKBOOK_DEFAULTS = {"read_only": True, "data_only": True, "keep_links": False}
+
+
+def probe():
+    """Imports openpyxl (and with it pyexpat): raises ImportError where a worker cannot."""
+    import openpyxl  # noqa: F401 - the import is the probe
+
+    return True
+
+
+def _convert_cell(cell, error_type, numeric_type):
+    """One cell as pandas converts it: empty -> "", error -> NaN, integral number -> int."""
+    value = cell.value
+    if value is None:
+        return ""  # what pandas returns, for compatibility with xlrd
+    data_type = cell.data_type
+    if data_type == error_type:
+        return float("nan")
+    if data_type == numeric_type:
+        whole = int(value)
+        return whole if whole == value else float(value)
+    return value
+
+
+def _sheet_rows(sheet, read_only, rows_needed):
+    """The sheet's rows, trailing empty cells and rows trimmed, padded to one width."""
+    from openpyxl.cell.cell import TYPE_ERROR, TYPE_NUMERIC
+
+    if read_only:
+        sheet.reset_dimensions()  # declared dimensions can be wrong: pandas does the same
+    data = []
+    last_row_with_data = -1
+    for number, row in enumerate(sheet.rows):
+        values = [_convert_cell(cell, TYPE_ERROR, TYPE_NUMERIC) for cell in row]
+        while values and values[-1] == "":
+            values.pop()
+        if values:
+            last_row_with_data = number
+        data.append(values)
+        if rows_needed is not None and len(data) >= rows_needed:
+            break
+    del data[last_row_with_data + 1:]
+    if data:
+        width = max(map(len, data))
+        if min(map(len, data)) < width:
+            data = [values + [""] * (width - len(values)) for values in data]
+    return data
+
+
+def _wanted_sheets(sheet_name, names):
+    """The sheets pandas' parse() would look up for this ``sheet_name``, in its order, with
+    duplicates dropped; those that do not exist are left for the caller's pandas to reject."""
+    if isinstance(sheet_name, list):
+        wanted = sheet_name
+    elif sheet_name is None:
+        wanted = names
+    else:
+        wanted = [sheet_name]
+    found = []
+    for key in dict.fromkeys(wanted):
+        if isinstance(key, str):
+            if key in names:
+                found.append((key, key))
+        elif isinstance(key, int) and -len(names) <= key < len(names):
+            found.append((key, names[key]))
+    return found
+
+
+def read_cells(path, sheet_name, rows_needed, engine_kwargs):
+    """{"sheet_names": [...], "sheets": {key: rows}} for the sheets ``sheet_name`` selects,
+    where a key is the name or index as the caller gave it."""
+    from openpyxl import load_workbook
+
+    options = WORKBOOK_DEFAULTS | dict(engine_kwargs or {})
+    book = load_workbook(path, **options)
+    try:
+        names = [sheet.title for sheet in book.worksheets]
+        sheets = {}
+        for key, name in _wanted_sheets(sheet_name, names):
+            sheets[key] = _sheet_rows(book[name], book.read_only, rows_needed)
+        return {"sheet_names": names, "sheets": sheets}
+    finally:
+        book.close()
