@@ -19,41 +19,15 @@ def probe(spec):
     return probe_target(spec)
 
 
-def _tables_module():
-    try:
-        from pergil import tables
-    except Exception:  # noqa: BLE001 - absent, or refused in a sub-interpreter: stdlib instead
-        return None
-    return tables
-
-
 def load_table_file(path):
     """Reads one CSV, StarTable (.csv with ``**name`` blocks) or .xlsx file and returns a
-    summary: {"file", "reader", "tables", "rows", "columns"}. StarTable files go through
-    ``pergil.tables`` where it imports (it needs pandas, which sub-interpreters refuse)."""
+    summary: {"file", "reader", "tables", "rows", "columns"}.
+
+    Standard library only, in every mode, so that the four modes run the very same function:
+    pergil.tables needs pandas (which sub-interpreters refuse) and starts a pool of its own."""
     if path.lower().endswith(".xlsx"):
         return _read_xlsx(path)
-    summary = _read_csv(path)
-    if summary["reader"] == "csv (StarTable)":
-        return _via_pergil_tables(path) or summary
-    return summary
-
-
-def _via_pergil_tables(path):
-    """The summary from pergil.tables.load_startables, or None where it is unavailable."""
-    tables = _tables_module()
-    loader = getattr(tables, "load_startables", None) if tables is not None else None
-    if loader is None:
-        return None
-    try:
-        found = loader(path)
-        found = list(found.values()) if isinstance(found, dict) else list(found)
-        frames = [getattr(t, "df", t) for t in found]
-        rows = sum(len(f) for f in frames)
-        columns = sum(len(getattr(f, "columns", ())) for f in frames)
-    except Exception:  # noqa: BLE001 - a version of it with another interface: stdlib instead
-        return None
-    return _summary(path, "pergil.tables", len(found), rows, columns)
+    return _read_csv(path)
 
 
 def _summary(path, reader, tables, rows, columns):

@@ -75,7 +75,7 @@ void TestMainWindow::cpu_workload_in_all_four_modes_fills_table_chart_and_gantt(
   MainWindow w(*runtime, "test");
   w.show();
   w.workloadPanel()->selectKind(0);
-  child<QSpinBox>(&w, "fibN")->setValue(27);
+  child<QSpinBox>(&w, "fibN")->setValue(29);
   child<QSpinBox>(&w, "fibTasks")->setValue(8);
   child<QSpinBox>(&w, "workers")->setValue(2);
   QVERIFY(runAndWait(w, "runAll"));
@@ -98,7 +98,7 @@ void TestMainWindow::cpu_workload_in_all_four_modes_fills_table_chart_and_gantt(
     QVERIFY(bar.start >= 0 && bar.end >= bar.start);
     QVERIFY(bar.state == TaskState::kOk);
   }
-  QVERIFY(w.taskDetails(3).contains("result: 196418"));
+  QVERIFY(w.taskDetails(3).contains("result: 514229"));
   QVERIFY(w.message().contains("interpreters"));
   QImage shot = w.grab().toImage();
   QVERIFY(shot.save(PERGIL_GUI_SCREENSHOT));
