@@ -211,8 +211,8 @@ def prepare(data, sizes, datasets, log):
 
 def run_cell(dataset, method, workers, folder, timeout):
     """One cell in a fresh process, in its own process group: a cell that outlives the timeout
-    is killed with its pool's processes (pergil._bench.run_child, as for the executors)."""
-    from pergil._bench import run_child
+    is killed with its pool's processes (pergil._bench_child.run_child, as for the executors)."""
+    from pergil._bench_child import run_child
 
     command = [sys.executable, os.path.abspath(__file__), "--one", dataset, method,
                "--workers", str(workers), "--data", folder]

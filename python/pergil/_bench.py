@@ -11,6 +11,7 @@ import os
 import sys
 import time
 
+from pergil._bench_child import run_child
 from pergil._bench_figures import seconds_text
 
 EXECUTORS = ("serial", "thread", "process-fork", "process-spawn", "interpreters", "pergil")
@@ -403,37 +404,7 @@ def run_cell(executor, workload, workers, quick, timeout):
     group so that a stuck peer (and its pool's processes) can be killed whole."""
     command = [sys.executable, "-m", "pergil._bench", "--one", executor, workload,
                "--workers", str(workers)] + (["--quick"] if quick else [])
-    return run_child(command, timeout)
-
-
-def run_child(command, timeout, mark=RESULT_MARK):
-    """Runs a cell's ``command`` in its own process group and returns the dict it printed after
-    ``mark``, or a timeout/error status; whatever of its pools outlived it is killed."""
-    import json
-    import signal
-    import subprocess
-
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             start_new_session=True)
-    try:
-        out, err = child.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill_group(child.pid, signal.SIGKILL)
-        child.communicate()
-        return {"status": "timeout", "reason": f"no result within {timeout:g} s"}
-    _kill_group(child.pid, signal.SIGKILL)  # whatever of its pool outlived it
-    for line in reversed(out.splitlines()):
-        if line.startswith(mark):
-            return json.loads(line[len(mark):])
-    last = (err.strip().splitlines() or [""])[-1]
-    return {"status": "error", "reason": f"exit status {child.returncode}: {last}"[:200]}
-
-
-def _kill_group(pgid, sig):
-    try:
-        os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
+    return run_child(command, timeout, RESULT_MARK)
 
 
 def run(workers=2, rounds=5, quick=False, executors=EXECUTORS, workloads=tuple(WORKLOADS),
