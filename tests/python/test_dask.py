@@ -15,6 +15,7 @@ from distributed import Client, LocalCluster  # noqa: E402
 
 import pergil.dask  # noqa: E402
 from helpers import dask_tasks as tasks  # noqa: E402
+from helpers.dask_client import wait_until_processing  # noqa: E402
 
 pytestmark = pytest.mark.timeout(90)
 ON_THREADS = {"executor": pergil.dask.THREADS_NAME}
@@ -128,10 +129,7 @@ def test_default_false_routes_only_annotated_tasks(client):
 def test_cancel_interrupts_a_running_task_and_the_worker_stays_healthy(client):
     with_plugin(client, workers=1)  # one pergil worker: the next task needs it freed
     running = client.submit(tasks.spin, 0, pure=False)
-    deadline = time.monotonic() + 30
-    while not client.processing() or not any(client.processing().values()):
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_until_processing(client, 1)
     time.sleep(0.3)  # inside the loop by now
     client.cancel(running)
     assert client.submit(tasks.fib, 18, pure=False).result(timeout=30) == 2584
@@ -141,10 +139,7 @@ def test_cancel_interrupts_a_running_task_and_the_worker_stays_healthy(client):
 
 def test_replacing_the_plugin_lets_running_tasks_finish(client):
     running = client.map(tasks.spin_for, [1.0, 1.0], pure=False)
-    deadline = time.monotonic() + 30
-    while sum(map(len, client.processing().values())) < 2:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_until_processing(client, 2)
     with_plugin(client, workers=2, default=False)
     assert client.gather(running) == [True, True]
     assert client.submit(tasks.where_am_i, 4, pure=False).result() == "main"
@@ -183,10 +178,7 @@ def test_close_with_tasks_in_flight_ends_the_worker_process_cleanly():
         with Client(cluster) as client:
             client.register_plugin(pergil.dask.InterpreterPlugin(workers=2))
             futures = client.map(tasks.spin, range(4), pure=False)
-            deadline = time.monotonic() + 30
-            while sum(map(len, client.processing().values())) < 2:
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
+            wait_until_processing(client, 2)
             time.sleep(0.3)
             processes = [nanny.process.process for nanny in cluster.workers.values()]
             assert not any(f.done() for f in futures)

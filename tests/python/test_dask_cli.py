@@ -16,6 +16,7 @@ pytest.importorskip("distributed", reason="the dask extra is not installed")
 from distributed import Client  # noqa: E402
 
 from helpers import dask_tasks as tasks  # noqa: E402
+from helpers.dask_client import wait_until_processing  # noqa: E402
 
 pytestmark = pytest.mark.timeout(120)
 TESTS_DIR = Path(__file__).resolve().parent
@@ -70,10 +71,7 @@ def test_scheduler_and_preloaded_worker_processes(tmp_path):
             with pytest.raises(ValueError, match="bad value 5"):
                 client.submit(tasks.fail, 5).result()
             in_flight = client.map(tasks.spin, range(3), pure=False)
-            deadline = time.monotonic() + 30
-            while sum(map(len, client.processing().values())) < 2:
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
+            wait_until_processing(client, 2)
             time.sleep(0.3)
             assert not any(f.done() for f in in_flight)
             worker_status = stop(worker)
