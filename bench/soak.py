@@ -2,8 +2,8 @@
 row, many running tasks cancelled; resident memory, open file descriptors and threads are
 measured before and after each part.
 
-Exits 1 if, after a warm-up, RSS grew by more than --rss-tolerance (5 %) over a part, or if
-file descriptors or threads are not back to their count at the start of the part. Prints
+Exits 1 if, after a warm-up, RSS grew by more than --rss-tolerance (5 %) plus --rss-slack-mib
+(4 MiB) over a part, or if file descriptors or threads are not back to their count at the start of the part. Prints
 a table either way. The default sizes fit CI (about a minute on 2 idle cores); --full runs
 the sizes of issue 5: 1,000,000 tasks (map), 200,000 tasks (submit), 1,000 pools, 100 cancels.
 
@@ -13,6 +13,10 @@ if no block is left in them, and some always are). That part is therefore judged
 CPython alone: the same number of bare interpreters, doing the same imports and set-up, in a
 separate process; pergil's growth may exceed theirs by the same 5 %. --full needs about
 2.6 MiB x 2,000 interpreters = 5 GiB of memory for that reason.
+
+The slack is the allocator's noise: the map part's RSS moves by up to +-2 MiB on a 28 MiB
+process from run to run with nothing leaking (seen here: -2.2 % to +6.9 %), while a leak of one
+small object per task grows it by 30 MiB or more over its 1,000,000 tasks.
 
     python bench/soak.py            # CI sizes
     python bench/soak.py --full     # full sizes
@@ -86,10 +90,10 @@ class Part:
         self.after = snapshot()
         return False
 
-    def problems(self, tolerance):
+    def problems(self, tolerance, slack_kib):
         (rss0, fd0, th0), (rss1, fd1, th1) = self.before, self.after
         found = []
-        limit = rss0 * (1 + tolerance) + self.allowed_kib * (1 + tolerance)
+        limit = rss0 * (1 + tolerance) + self.allowed_kib * (1 + tolerance) + slack_kib
         if rss1 > limit:
             found.append(f"{self.name}: RSS grew {100 * (rss1 / rss0 - 1):.1f} % "
                          f"({rss0 / 1024:.1f} -> {rss1 / 1024:.1f} MiB, limit "
@@ -231,6 +235,9 @@ def parse_args(argv):
     parser.add_argument("--chunksize", type=int, default=1_000, help="map chunksize")
     parser.add_argument("--rss-tolerance", type=float, default=0.05,
                         help="allowed RSS growth per part after warm-up (0.05 = 5 %%)")
+    parser.add_argument("--rss-slack-mib", type=float, default=4.0,
+                        help="allowed RSS growth per part on top of the tolerance: the "
+                             "allocator's run-to-run noise (MiB)")
     args = parser.parse_args(argv)
     sizes = FULL_SIZES if args.full else CI_SIZES
     for key, value in sizes.items():
@@ -283,15 +290,15 @@ def main(argv=None):
     parts, baseline = run(args)
     print()
     print_table(parts, baseline)
-    problems = [p for part in parts for p in part.problems(args.rss_tolerance)]
+    problems = [p for part in parts for p in part.problems(args.rss_tolerance, args.rss_slack_mib * 1024)]
     print()
     if problems:
         print("FAILED:")
         for problem in problems:
             print(f"  {problem}")
         return 1
-    print(f"OK: RSS within {100 * args.rss_tolerance:.0f} % after warm-up (pools: of what "
-          "CPython alone keeps); fds and threads back to their start counts after every part")
+    print(f"OK: RSS within {100 * args.rss_tolerance:.0f} % + {args.rss_slack_mib:g} MiB after "
+          "warm-up (pools: of what CPython alone keeps); fds and threads back to their start counts after every part")
     return 0
 
 
