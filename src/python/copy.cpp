@@ -1,5 +1,8 @@
 // copy.cpp: pergil._core.copy_bytes/_bytearray/_array: a big buffer value in one copy, or none.
 #include <sys/mman.h>
+#if defined(__GLIBC__)
+#include <malloc.h>  // malloc_trim
+#endif
 
 #include <atomic>
 #include <cstdint>
@@ -200,6 +203,20 @@ PyObject* copy_bytearray(PyObject* module, PyObject* source) {
   return copy_as(module, source, true);
 }
 
+// malloc_trim(0) returns the free pages of every glibc arena to the system; without it the
+// arenas of worker threads keep the high-water mark of every past result (bench: 13 MiB of
+// 130 MiB after a table load). A no-op returning False where glibc is not the allocator.
+PyObject* trim_heap(PyObject*, PyObject*) {
+#if defined(__GLIBC__)
+  int released = 0;
+  Py_BEGIN_ALLOW_THREADS  // it takes every arena's lock: other threads may hold one
+      released = malloc_trim(0);
+  Py_END_ALLOW_THREADS return PyBool_FromLong(released);
+#else
+  Py_RETURN_FALSE;
+#endif
+}
+
 PyObject* transfer_stats(PyObject*, PyObject*) {
   return Py_BuildValue("{sKsK}", "moved", static_cast<unsigned long long>(moved_count.load()),
                        "copied", static_cast<unsigned long long>(copied_count.load()));
@@ -217,6 +234,9 @@ PyMethodDef core_methods[] = {
      METH_FASTCALL,
      "copy_array(typecode, buffer) -> array.array: as copy_bytes, the array's storage filled\n"
      "in one copy or none (array.frombytes where this CPython's array layout is unknown)."},
+    {"trim_heap", trim_heap, METH_NOARGS,
+     "trim_heap() -> bool: return the C heap's free pages (all threads' arenas) to the system;\n"
+     "True if some were. For long tasks that leave big freed results behind, not per tiny task."},
     {"transfer_stats", transfer_stats, METH_NOARGS,
      "transfer_stats() -> {'moved': n, 'copied': n}: big bytes-like values rebuilt in this\n"
      "process by moving pages, and by copying, since it started."},

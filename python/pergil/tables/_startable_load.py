@@ -20,6 +20,7 @@ from pdtable.io.load._loaders import FolderReader, IncludeReader, make_loader
 from pdtable.store import BlockType
 from pdtable.table_origin import LoadItem, NullInputIssueTracker
 
+from pergil import _core
 from pergil.tables._startable_assemble import sheet_blocks
 from pergil.tables._startable_worker import read_startable_file
 
@@ -135,6 +136,10 @@ def _file_blocks(proxy, future, orch):
                     orch.add_load_item(LoadItem(specification=line, source=source))
             else:
                 yield block_type, value
+    del sheets, entries
+    # The file's wire buffers and parsed entries are free now, in this thread's arena and in
+    # the workers': give their pages back, or the peak keeps every past file's (issue 12).
+    _core.trim_heap()
 
 
 def _base_reader(reader):

@@ -9,6 +9,7 @@ which would unquote fields pdtable keeps), .xlsx through openpyxl in read-only, 
 
 import re
 
+from pergil import _core
 from pergil.tables._startable_blocks import split_blocks
 
 
@@ -44,6 +45,9 @@ def read_xlsx_blocks(path, sheet_pattern, fast_datetime):
 
 def read_startable_file(path, kind, sep, sheet_pattern, fast_datetime):
     """Block entries of one file: kind is "csv" or "xlsx"."""
+    # The previous file's cells and result are freed by now: return their pages before this
+    # file's take new ones (peak memory; the caller trims after each file it assembles too).
+    _core.trim_heap()
     if kind == "csv":
         return read_csv_blocks(path, sep, fast_datetime)
     return read_xlsx_blocks(path, sheet_pattern, fast_datetime)
