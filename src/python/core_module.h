@@ -37,9 +37,13 @@ void forget_memory(PyObject* shared_buffer);
 
 // Module functions (copy.cpp).
 extern PyMethodDef core_methods[];
-// Module functions added by the exec slot (import_lock.cpp, wire_scan.cpp).
+// Module functions added by the exec slot (import_lock.cpp, wire_scan.cpp, thread_frames.cpp).
 extern PyMethodDef import_lock_methods[];
 extern PyMethodDef wire_methods[];
+extern PyMethodDef thread_frames_methods[];
+// Sets sys._current_frames / sys._current_exceptions of the current interpreter to the module's
+// versions limited to this interpreter's threads (thread_frames.cpp says why). 0 or -1.
+int install_thread_frames(PyObject* module);
 
 // Type specs, defined beside each type, registered by the module's exec slot.
 extern PyType_Spec shared_buffer_spec;
