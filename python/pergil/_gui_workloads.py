@@ -104,7 +104,7 @@ def _check_openpyxl_loads():
             _xlsx_worker.probe()
             _xlsx_refused = ""
         except ImportError as error:
-            _xlsx_refused = str(error)
+            _xlsx_refused = _import_failure(error)
     if not _xlsx_refused:
         return
     message = f"reading .xlsx needs openpyxl, which does not import here ({_xlsx_refused})"
@@ -112,6 +112,17 @@ def _check_openpyxl_loads():
         message += (" -- this module cannot run in a sub-interpreter (an extension module that "
                     "is not isolated); the processes mode runs it")
     raise ImportError(message)
+
+
+def _import_failure(error):
+    """The message of the refusal behind an ImportError, else its own: xml.etree reports
+    pyexpat's refusal as "No module named expat", with the refusal as its context."""
+    seen = error
+    while seen is not None:
+        if REFUSAL in str(seen):
+            return str(seen)
+        seen = seen.__cause__ or seen.__context__
+    return str(error)
 
 
 def _startable_counts(sheets):
