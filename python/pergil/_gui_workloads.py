@@ -36,14 +36,18 @@ def load_table_file(path):
     """Reads one CSV, StarTable (CSV or .xlsx with ``**name`` blocks) or .xlsx file and returns
     a summary: {"file", "reader", "tables", "rows", "columns", "fast_tables", "bad_tables"}.
 
-    rows and columns are summed over the tables (a header row is not a row). The same function
-    runs in the four modes. StarTable files go through pergil.tables' worker reader
-    (read_startable_file: pdtable's block splitting, columns parsed where pdtable would need no
-    fixer); fast_tables counts the tables whose columns it parsed, bad_tables the table blocks
-    whose header pdtable cannot read (counted in neither tables, rows nor columns). Plain .xlsx
-    cells go through pergil.tables' read_many worker reader (_xlsx_worker). Plain CSV goes
-    through the standard csv module: pergil.tables reads plain CSV with pandas' C parser only,
-    which a sub-interpreter refuses."""
+    rows and columns are summed over the tables; as pandas' readers count them, a header row
+    is not a row, nor is a blank CSV line, and a plain CSV has as many columns as its widest
+    row. The same function runs in the four modes:
+
+    - StarTable files go through pergil.tables' worker reader, read_startable_file (pdtable's
+      block splitting; columns parsed where pdtable would need no fixer). fast_tables counts
+      the tables whose columns it parsed; bad_tables the table blocks whose shape pdtable
+      rejects (see _raw_shape), which count in neither tables, rows nor columns.
+    - Plain .xlsx cells go through pergil.tables' read_many worker reader (_xlsx_worker).
+    - Plain CSV goes through the standard csv module: pergil.tables reads plain CSV with
+      pandas' C parser only, which a sub-interpreter refuses.
+    """
     if path.lower().endswith(".xlsx"):
         return _read_xlsx(path)
     return _read_csv(path)
@@ -66,7 +70,7 @@ def _read_csv(path):
         del lines
         sheets = read_startable_file(path, "csv", sep, None, _FAST_DATETIME)
         return _summary(path, "StarTable csv (pergil.tables)", **_startable_counts(sheets))
-    rows = list(csv.reader(lines, delimiter=sep))
+    rows = [row for row in csv.reader(lines, delimiter=sep) if row]  # blank lines: none
     if not rows:
         return _summary(path, "csv (csv module)")
     columns = max(len(row) for row in rows)
@@ -170,8 +174,11 @@ def _names(cells):
 
 def _raw_shape(cells):
     """(rows, columns) pdtable's make_table_json_precursor gives a table's raw cell grid, or
-    None where it raises on the header (no destinations or units row, a unit or column name
-    that is not text, fewer units than columns). Every grid row's first cell is not blank."""
+    None where pdtable rejects its shape: no destinations or units row, a unit or column name
+    that is not text, fewer units than columns, or what its default fixer stops at (a duplicate
+    column name, a row shorter than the header). Cells pdtable's fixer would replace are not
+    looked at (that is parsing them): such a table counts by its shape. Every grid row's first
+    cell is not blank."""
     if len(cells) < 2:
         return None
     if len(cells) == 2:
@@ -184,9 +191,16 @@ def _raw_shape(cells):
     units = cells[3][: len(names)]
     if len(units) < len(names) and len(cells) > 4:
         return None  # columns of unequal lengths
-    if not all(isinstance(cell, str) for cell in names + units):
+    if not all(isinstance(cell, str) for cell in names + units) or _duplicates(names):
+        return None
+    if any(len(row) < len(names) for row in cells[4:]):
         return None
     return len(cells) - 4, len(names)
+
+
+def _duplicates(names):
+    stripped = [name.strip() for name in names]
+    return len(set(stripped)) != len(stripped)
 
 
 def _transposed_shape(cells):
@@ -195,7 +209,8 @@ def _transposed_shape(cells):
     lines = cells[2:]
     if any(len(line) < 2 or not isinstance(line[1], str) for line in lines):
         return None
-    if not all(isinstance(line[0], str) for line in lines):
+    names = [line[0] for line in lines]
+    if not all(isinstance(name, str) for name in names) or _duplicates(names):
         return None
     values = [line[2:] for line in lines]
     n_row = 0
