@@ -154,6 +154,11 @@ void TestMainWindow::table_files_load_in_every_mode() {
     QCOMPARE(run.tasks, 4);  // the .txt file is not a table
     bool refused = xlsxRefused && QString(mode) == "interpreters";
     QCOMPARE(run.failures, refused ? 2 : 0);
+    if (refused) {  // the window's message says why, as for a target that refuses
+      QVERIFY2(w.message().contains("2 of 4 tasks failed"), qPrintable(w.message()));
+      QVERIFY2(w.message().contains("pyexpat"), qPrintable(w.message()));
+      QVERIFY2(w.message().contains("the processes mode runs it"), qPrintable(w.message()));
+    }
     for (int task = 0; task < 4; ++task) {
       QString details = w.taskDetails(task);
       if (refused && (task == 0 || task == 3)) {
