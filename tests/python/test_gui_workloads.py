@@ -9,6 +9,8 @@ import pytest
 
 from helpers import startable_inputs, table_files
 from pergil import _gui_workloads as workloads
+from pergil.tables._startable_blocks import FAST_TABLE, RAW, TABLE
+from pergil.tables._startable_worker import read_startable_file
 
 pdtable = pytest.importorskip("pdtable", reason="the tables extra (pip install '.[tables]')")
 pd = pytest.importorskip("pandas")
@@ -211,6 +213,12 @@ def test_malformed_startable_block(tmp_path, name, executor):
     good = tmp_path / "ok.csv"
     good.write_text("**ok\nall\na\n-\n1\n")
     reference = _startable_reference(pdtable.read_csv(str(good), sep=";"))
+    # read_startable_file hands the bad block over as a raw cell grid (pdtable would reject it
+    # in the caller); the good one is parsed.
+    (_sheet, entries), = read_startable_file(str(path), "csv", ";", None, True)
+    tables = [(kind, payload) for block_type, _row, kind, payload in entries
+              if block_type == TABLE]
+    assert [kind for kind, _ in tables] == [RAW, FAST_TABLE]
     for summary in (workloads.load_table_file(str(path)),
                     executor.submit(workloads.load_table_file, str(path)).result()):
         assert _counts(summary) == reference == {"tables": 1, "rows": 1, "columns": 1}
@@ -241,6 +249,9 @@ def test_bad_files_raise(tmp_path, table_folder):
     (tmp_path / "broken.xlsx").write_text("not a zip")
     with pytest.raises(zipfile.BadZipFile):
         workloads.load_table_file(str(tmp_path / "broken.xlsx"))
+    (tmp_path / "empty.xlsx").write_bytes(b"")
+    with pytest.raises(zipfile.BadZipFile):
+        workloads.load_table_file(str(tmp_path / "empty.xlsx"))
     truncated = table_files.write_truncated_xlsx(table_folder["quirks.xlsx"],
                                                  str(tmp_path / "truncated.xlsx"))
     with pytest.raises(zipfile.BadZipFile):
