@@ -1,6 +1,6 @@
 """_gui_workloads.py: the Python side of the desktop app's workloads (gui/). Imports only the
-standard library and pergil.tables' worker modules (no pandas, numpy or pdtable), so that it
-imports in a worker interpreter, thread or process alike."""
+standard library and pergil.tables' worker modules (never pandas, numpy or pdtable; openpyxl
+when an .xlsx is read), so that it imports in a worker interpreter, thread or process alike."""
 
 import csv
 import os
