@@ -17,3 +17,24 @@ def spin(seconds):
     while time.monotonic() < end:
         count += 1
     return count
+
+
+def write_workbook(path, kind):
+    """Writes a small .xlsx with openpyxl: kind "plain" (two sheets of a header and rows) or
+    "startable" (StarTable blocks on one sheet)."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    if kind == "plain":
+        book.active.title = "first"
+        for row in [["a", "b", "c"], [1, 2, 3], [4, 5, 6], [7, 8, 9]]:
+            book.active.append(row)
+        second = book.create_sheet("second")
+        for row in [["only"], ["x"]]:
+            second.append(row)
+    else:
+        for row in [["**one"], ["all"], ["x", "y"], ["-", "m"], [1, 2], [3, 4], [],
+                    ["**two"], ["all"], ["t"], ["text"], ["a"], ["b"], ["c"]]:
+            book.active.append(row)
+    book.save(path)
+    return path
