@@ -110,6 +110,7 @@ class _Reads:
             self.arguments = _excel_cells.excel_arguments(sheet_name, options)
             self.rows_needed = _excel_cells.rows_needed(self.arguments)
             self.engine_kwargs = self.arguments["engine_kwargs"]
+            self.na_strings = _excel_cells.fast_na_strings(self.arguments)
 
     def submit(self, path, route):
         if route == "csv":
@@ -118,7 +119,7 @@ class _Reads:
             from pergil.tables import _xlsx_worker
 
             return self.pool.submit(_xlsx_worker.read_cells, os.fspath(path), self.sheet_name,
-                                    self.rows_needed, self.engine_kwargs)
+                                    self.rows_needed, self.engine_kwargs, self.na_strings)
         return self.threads.submit(self.pandas.read_excel, path, sheet_name=self.sheet_name,
                                    **self.options)
 

@@ -75,18 +75,28 @@ def _wanted_sheets(sheet_name, names):
     return found
 
 
-def read_cells(path, sheet_name, rows_needed, engine_kwargs):
-    """{"sheet_names": [...], "sheets": {key: rows}} for the sheets ``sheet_name`` selects,
-    where a key is the name or index as the caller gave it."""
+def read_cells(path, sheet_name, rows_needed, engine_kwargs, na_strings=None):
+    """{"sheet_names": [...], "sheets": {key: rows}, "typed": {key: (names, columns)}} for the
+    sheets ``sheet_name`` selects, where a key is the name or index as the caller gave it.
+    With ``na_strings`` (pandas' default NA strings; the caller passes them only where every
+    parsing option is at its default), a sheet whose frame _xlsx_columns can prove goes to
+    "typed" as columns instead of to "sheets" as rows."""
     from openpyxl import load_workbook
+
+    from pergil.tables._xlsx_columns import typed_sheet
 
     options = WORKBOOK_DEFAULTS | dict(engine_kwargs or {})
     book = load_workbook(path, **options)
     try:
         names = [sheet.title for sheet in book.worksheets]
-        sheets = {}
+        sheets, typed = {}, {}
         for key, name in _wanted_sheets(sheet_name, names):
-            sheets[key] = _sheet_rows(book[name], book.read_only, rows_needed)
-        return {"sheet_names": names, "sheets": sheets}
+            rows = _sheet_rows(book[name], book.read_only, rows_needed)
+            columns = typed_sheet(rows, na_strings) if na_strings is not None else None
+            if columns is None:
+                sheets[key] = rows
+            else:
+                typed[key] = columns
+        return {"sheet_names": names, "sheets": sheets, "typed": typed}
     finally:
         book.close()
