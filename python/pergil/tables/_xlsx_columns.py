@@ -16,7 +16,7 @@ returns a column, as ``(dtype, data)``, only where that outcome is certain:
 - naive datetimes within 1678-2261 and NA strings -> ("datetime64[ns]", array('q') of ns since
   the epoch, NaT for NA): the parser leaves them an object column, which the DataFrame
   constructor turns into datetime64[ns] (outside the ns range it stays object: left to pandas);
-- text and NA strings only, where no text is one pandas would read as a number (anything
+- text, NA strings and NaN (error cells) only, where no text is one pandas would read as a number (anything
   ``float()`` accepts, a superset of pandas' parser) or a bool word -> ("object", a list of
   str with NaN for NA).
 Anything else (time or timedelta cells, bools or text mixed with numbers, a non-str or duplicate
@@ -29,7 +29,6 @@ from datetime import datetime
 
 INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
 NAN = float("nan")
-_NUMBERS = frozenset((int, float))
 _CELL_TYPES = frozenset((int, float, str))
 _BOOL_WORDS = frozenset(("true", "false"))  # maybe_convert_bool's words, any case (conservative)
 _BOM = "\ufeff"
@@ -85,9 +84,18 @@ def typed_column(values, na_strings):
     texts = {value for value in values if type(value) is str}
     if texts <= na_strings:  # numbers and NA strings only (or NA strings only)
         return _float_column([NAN if type(value) is str else value for value in values])
-    if kinds != {str} or not all(map(plain_text, texts - na_strings)):
-        return None  # text beside numbers stays mixed objects; number-like text converts
-    return "object", [NAN if value in na_strings else value for value in values]
+    if not (kinds == {str} or kinds == {str, float} and _all_nan(values)):
+        return None  # text beside numbers stays mixed objects
+    if not all(map(plain_text, texts - na_strings)):
+        return None  # number-like or bool-like text would convert
+    return "object", [value if type(value) is str and value not in na_strings else NAN
+                      for value in values]
+
+
+def _all_nan(values):
+    """Whether every float is NaN (an error cell): sanitize_objects keeps it NaN in an object
+    column, where it equals an NA string's NaN."""
+    return all(value != value for value in values if type(value) is float)
 
 
 def _in_int64(values):
