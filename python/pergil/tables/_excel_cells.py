@@ -8,6 +8,8 @@ through pandas' TextParser. Here a reader of the same base class serves the rows
 already read, so everything after the cell reading is pandas' code, and the result is
 read_excel's. Relies on pandas' BaseExcelReader (pandas 2.x and 3.x); ``supported()`` says
 whether this pandas has it, and read_many falls back to pandas.read_excel where it does not.
+Sheets a worker typed itself (_xlsx_columns; only where fast_na_strings allows it) skip the
+parser: frame_from_typed builds the frame pandas' TextFileReader.read would build.
 """
 
 import inspect
