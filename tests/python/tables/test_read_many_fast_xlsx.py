@@ -51,6 +51,8 @@ SHEETS = {
     "number_texts": ([["s"]] + [[text] for text in NUMBER_TEXTS] + [["word"]], False),
     "text_and_numbers": ([["s"], ["a"], [1], [2.5]], False),
     "header_empty": ([[None, "b", None, "d"], [1, 2, 3, 4], [5, 6, 7, 8]], True),
+    "header_trailing_empty": ([["a"], [1, 2], [3, 4]], True),
+    "header_spaces": ([[" a ", "a", "NA", "nan"], [1, 2, 3, 4]], True),
     "header_dup": ([["a", "a", "a.1"], [1, 2, 3]], False),
     "header_unnamed_clash": ([[None, "Unnamed: 0"], [1, 2]], False),
     "header_numeric": ([[1, 2.5], [1, 2]], False),
