@@ -7,8 +7,9 @@ bench/tables.py):
 - .xlsx/.xlsm with openpyxl (pandas' default engine, pure Python, holds the GIL): pergil
   workers read the cells with openpyxl; the caller runs pandas' own sheet parsing on them
   (_excel_cells), except for sheets the workers could type themselves with all options at
-  their defaults (_xlsx_columns), whose frames the caller builds from the columns. Where a worker fails (a missing or broken file), pandas.read_excel reads
-  that file in the caller, so the error raised is pandas' own.
+  their defaults (_xlsx_columns), whose frames the caller builds from the columns. Where a
+  worker fails (a missing or broken file), pandas.read_excel reads that file in the caller,
+  so the error raised is pandas' own.
 - anything else (engine="calamine", .xls, .ods, .xlsb, a buffer): pandas.read_excel on threads.
 """
 

@@ -16,16 +16,15 @@ returns a column, as ``(dtype, data)``, only where that outcome is certain:
 - naive datetimes within 1678-2261 and NA strings -> ("datetime64[ns]", array('q') of ns since
   the epoch, NaT for NA): the parser leaves them an object column, which the DataFrame
   constructor turns into datetime64[ns] (outside the ns range it stays object: left to pandas);
-- text, NA strings and NaN (error cells) only, where no text is one pandas would read as a number (anything
-  ``float()`` accepts, a superset of pandas' parser) or a bool word -> ("object", a list of
-  str with NaN for NA).
+- text, NA strings and NaN (error cells) only, where no text is one pandas would read as a
+  number (anything ``float()`` accepts, a superset of pandas' parser) or a bool word ->
+  ("object", a list of str with NaN for NA).
 Anything else (time or timedelta cells, bools or text mixed with numbers, a non-str or duplicate
 header, no data rows) returns None: the caller runs pandas' own parser on the cells instead.
 """
 
 from array import array
 from datetime import datetime
-
 
 INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
 NAN = float("nan")
