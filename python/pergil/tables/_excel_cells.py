@@ -8,6 +8,8 @@ through pandas' TextParser. Here a reader of the same base class serves the rows
 already read, so everything after the cell reading is pandas' code, and the result is
 read_excel's. Relies on pandas' BaseExcelReader (pandas 2.x and 3.x); ``supported()`` says
 whether this pandas has it, and read_many falls back to pandas.read_excel where it does not.
+Sheets a worker typed itself (_xlsx_columns; only where fast_na_strings allows it) skip the
+parser: frame_from_typed builds the frame pandas' TextFileReader.read would build.
 """
 
 import inspect
@@ -101,10 +103,76 @@ def rows_needed(arguments):
         return None
 
 
+def fast_na_strings(arguments):
+    """pandas' default NA strings, for the worker to type columns itself (_xlsx_columns), or
+    None where it must not: that module's proof holds for pandas 2.x with string inference off
+    and every parsing argument at read_excel's default (compared by type and value, so that
+    header=False or a numpy 0 is not taken for 0)."""
+    import pandas
+
+    if not pandas.__version__.startswith("2.") or _infers_strings(pandas):
+        return None
+    defaults = {name: parameter.default for name, parameter
+                in inspect.signature(pandas.read_excel).parameters.items()}
+    for name, value in parse_arguments(arguments).items():
+        default = defaults.get(name, inspect.Parameter.empty)
+        if value is not default and (type(value) is not type(default) or value != default):
+            return None
+    from pandas._libs.parsers import STR_NA_VALUES
+
+    return frozenset(STR_NA_VALUES)
+
+
+def _infers_strings(pandas):
+    try:
+        return bool(pandas.get_option("future.infer_string"))
+    except (KeyError, pandas.errors.OptionError):
+        return False
+
+
 def frame_from_cells(cells, arguments):
-    """read_excel's result (a DataFrame, or {sheet: DataFrame}) from a worker's cells."""
+    """read_excel's result (a DataFrame, or {sheet: DataFrame}) from a worker's cells: sheets
+    the worker typed are built from their columns, the others go through pandas' parse(), in
+    the order and with the keys parse() would use."""
     from pandas.util._validators import check_dtype_backend
 
     check_dtype_backend(arguments["dtype_backend"])
-    return _reader(cells).parse(sheet_name=arguments["sheet_name"],
-                                **parse_arguments(arguments))
+    typed = cells.get("typed")
+    sheet_name = arguments["sheet_name"]
+    if not typed:
+        return _reader(cells).parse(sheet_name=sheet_name, **parse_arguments(arguments))
+    if isinstance(sheet_name, list):
+        keys = sheet_name
+    elif sheet_name is None:
+        keys = cells["sheet_names"]
+    else:
+        keys = [sheet_name]
+    output = {}
+    for key in dict.fromkeys(keys):  # parse() drops duplicate keys the same way
+        if key in typed:
+            output[key] = frame_from_typed(*typed[key])
+        else:  # pandas' parse() raises for a missing sheet here, as read_excel would
+            output[key] = _reader(cells).parse(sheet_name=key, **parse_arguments(arguments))
+    return output if isinstance(sheet_name, list) or sheet_name is None else output[key]
+
+
+def frame_from_typed(names, columns):
+    """The frame pandas' TextFileReader.read builds from these columns: DataFrame(dict,
+    columns=names, index=RangeIndex(0, rows), copy=True); a column is (dtype, data) as
+    _xlsx_columns makes it: numbers, bools and datetimes are wrapped (no Python object per
+    cell), "object" data is a list of str/NaN."""
+    import numpy
+    import pandas
+
+    data = {}
+    for name, (dtype, values) in zip(names, columns):
+        if dtype == "object":
+            data[name] = numpy.array(values, dtype=object)
+        else:
+            data[name] = numpy.frombuffer(values, dtype=_NUMPY_DTYPES[dtype])
+    index = pandas.RangeIndex(0, len(columns[0][1]))
+    return pandas.DataFrame(data, columns=names, index=index, copy=True)
+
+
+_NUMPY_DTYPES = {"int64": "int64", "float64": "float64", "bool": "bool",
+                 "datetime64[ns]": "datetime64[ns]"}

@@ -6,8 +6,10 @@ bench/tables.py):
   and pure-Python parsing in workers would be ~9x slower than it.
 - .xlsx/.xlsm with openpyxl (pandas' default engine, pure Python, holds the GIL): pergil
   workers read the cells with openpyxl; the caller runs pandas' own sheet parsing on them
-  (_excel_cells). Where a worker fails (a missing or broken file), pandas.read_excel reads
-  that file in the caller, so the error raised is pandas' own.
+  (_excel_cells), except for sheets the workers could type themselves with all options at
+  their defaults (_xlsx_columns), whose frames the caller builds from the columns. Where a
+  worker fails (a missing or broken file), pandas.read_excel reads that file in the caller,
+  so the error raised is pandas' own.
 - anything else (engine="calamine", .xls, .ods, .xlsb, a buffer): pandas.read_excel on threads.
 """
 
@@ -110,6 +112,7 @@ class _Reads:
             self.arguments = _excel_cells.excel_arguments(sheet_name, options)
             self.rows_needed = _excel_cells.rows_needed(self.arguments)
             self.engine_kwargs = self.arguments["engine_kwargs"]
+            self.na_strings = _excel_cells.fast_na_strings(self.arguments)
 
     def submit(self, path, route):
         if route == "csv":
@@ -118,7 +121,7 @@ class _Reads:
             from pergil.tables import _xlsx_worker
 
             return self.pool.submit(_xlsx_worker.read_cells, os.fspath(path), self.sheet_name,
-                                    self.rows_needed, self.engine_kwargs)
+                                    self.rows_needed, self.engine_kwargs, self.na_strings)
         return self.threads.submit(self.pandas.read_excel, path, sheet_name=self.sheet_name,
                                    **self.options)
 
