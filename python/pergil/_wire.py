@@ -68,6 +68,8 @@ def _rebuild(pid, buffers):
     view = memoryview(memory)
     fmt, shape = pid[2], pid[3]
     try:
+        if 0 in shape:  # cast() refuses zero extents: an empty 1-D view of the same format
+            return view.cast("B").cast(fmt)
         return view.cast("B").cast(fmt, shape) if (fmt, shape) != ("B", (view.nbytes,)) else view
     except (TypeError, ValueError):
         return view  # a format memoryview.cast cannot express: the raw bytes, still zero copy

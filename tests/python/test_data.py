@@ -165,6 +165,13 @@ def test_shaped_memoryview_results_keep_format_and_shape(executor, typecode, cou
     assert view.tolist() == expected.tolist()
 
 
+@pytest.mark.parametrize("typecode", ["d", "i", "B"])
+def test_empty_memoryview_result_keeps_its_format(executor, typecode):
+    view = executor.submit(tasks.make_shaped_view, typecode, 0, (0,)).result()
+    assert (view.format, view.shape, view.itemsize, view.tolist()) == (
+        typecode, (0,), array.array(typecode).itemsize, [])
+
+
 def test_strided_memoryview_result_keeps_content(executor):
     view = executor.submit(tasks.make_strided_view, 1 << 20).result()
     assert bytes(view) == tasks.pattern(1 << 20)[::3]
