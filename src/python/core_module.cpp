@@ -65,6 +65,7 @@ int core_exec(PyObject* module) {
   if (PyModule_AddFunctions(module, import_lock_methods) != 0) return -1;
   if (PyModule_AddFunctions(module, wire_methods) != 0) return -1;
   if (PyModule_AddFunctions(module, thread_frames_methods) != 0) return -1;
+  if (PyModule_AddFunctions(module, wire_marshal_methods) != 0) return -1;
   if (install_thread_frames(module) != 0) return -1;
   return PyModule_AddIntConstant(module, "LOAN_THRESHOLD",
                                  static_cast<long>(detail::kLoanThreshold));

@@ -41,6 +41,9 @@ extern PyMethodDef core_methods[];
 extern PyMethodDef import_lock_methods[];
 extern PyMethodDef wire_methods[];
 extern PyMethodDef thread_frames_methods[];
+extern PyMethodDef wire_marshal_methods[];
+// pergil._core.plain_data(obj): True if obj is plain builtin data (wire_scan.cpp).
+PyObject* plain_data(PyObject* module, PyObject* obj);
 // Sets sys._current_frames / sys._current_exceptions of the current interpreter to the module's
 // versions limited to this interpreter's threads (thread_frames.cpp says why). 0 or -1.
 int install_thread_frames(PyObject* module);

@@ -87,12 +87,6 @@ class PlainDataScan {
   std::unordered_map<PyObject*, bool> shared_;  // shared container -> scanned to the end
 };
 
-PyObject* plain_data(PyObject*, PyObject* obj) {
-  int result = PlainDataScan().plain(obj, 0);
-  if (result < 0) return nullptr;
-  return PyBool_FromLong(result);
-}
-
 // Whether obj may leave a pickle stream as a buffer: it exports one, and is not a bytes or
 // bytearray below the loan threshold. Most objects of a result answer no in a few loads.
 bool buffer_candidate(PyObject* obj) {
@@ -188,6 +182,12 @@ PyType_Slot finder_slots[] = {
 };
 
 }  // namespace
+
+PyObject* plain_data(PyObject*, PyObject* obj) {
+  int result = PlainDataScan().plain(obj, 0);
+  if (result < 0) return nullptr;
+  return PyBool_FromLong(result);
+}
 
 PyType_Spec buffer_finder_spec = {
     "pergil._core.BufferFinder",

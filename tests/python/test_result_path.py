@@ -162,15 +162,8 @@ def test_buffer_id_and_plain_data_refuse_bad_calls(arguments):
         _core.plain_data(*arguments[:0])
 
 
-def test_marshal_refusing_a_value_falls_back_to_pickle(monkeypatch):
-    class Refusing:
-        @staticmethod
-        def dumps(value):
-            raise ValueError("unmarshallable object")
-
-        loads = staticmethod(marshal.loads)
-
-    monkeypatch.setattr(_wire, "marshal", Refusing)
+def test_a_value_the_marshal_writer_declines_crosses_as_pickle(monkeypatch):
+    monkeypatch.setattr(_wire, "marshal_plain", lambda value: None)
     value = result_shapes.build("columns")
     stream, buffers = _wire.dumps_result(value)
     assert stream[:1] == pickle.PROTO
