@@ -5,9 +5,10 @@
 // None N, False F, True T, int i (int32) or l (15-bit digits), float g, complex y, bytes s,
 // str z/Z (ASCII, < 256), a/A (ASCII), u/t (UTF-8, surrogatepass), tuple ) or (, list [,
 // dict { ... 0, set <, frozenset >; the capital forms and t mark interned strings, as marshal
-// does. It never sets FLAG_REF: a container referenced twice in the value would arrive as two
-// copies, so that case (and ints beyond 64 bits) is handed to marshal.dumps itself, which
-// keeps sharing. What is plain is exactly what plain_data accepts (wire_scan.cpp).
+// does. Strings, bytes and containers with other references get marshal's FLAG_REF and come
+// back as refs (r), so sharing is kept; numbers are written again. Ints beyond 64 bits are
+// handed to marshal.dumps itself. What is plain is exactly what plain_data accepts
+// (wire_scan.cpp): cycles, deeper than 200, other types and big bytes give None.
 //
 // Contract: the caller holds the GIL of the value's interpreter. Nothing here runs Python code
 // (no __hash__, __eq__ or __del__; the UTF-8 encoder is C; since 3.12 no allocation starts a
@@ -21,6 +22,7 @@
 #include <cstring>
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 #include "../engine/gil.h"
 #include "core_module.h"
@@ -33,8 +35,95 @@ using detail::Ref;
 
 constexpr int kMaxDepth = 200;  // as plain_data: deeper values take pickle's path
 constexpr Py_ssize_t kInt32Max = 0x7fffffff;
+constexpr char kFlagRef = static_cast<char>(0x80);  // marshal's FLAG_REF
 
 enum class Outcome { kWritten, kNotPlain, kToMarshal, kError };
+
+// The stream being written, in a bytes object grown by doubling (_PyBytes_Resize, documented
+// C API, in 3.12 to 3.14; the object has one reference, as it requires): the finished stream
+// is that object, cut to size, with no copy of the whole at the end.
+class StreamBuffer {
+ public:
+  StreamBuffer() = default;
+  StreamBuffer(const StreamBuffer&) = delete;
+  StreamBuffer& operator=(const StreamBuffer&) = delete;
+  ~StreamBuffer() { Py_XDECREF(bytes_); }
+
+  // n writable bytes at the end, or nullptr with MemoryError set (then nothing changed).
+  char* append(size_t n) {
+    if (size_ + n > capacity_ && !grow(size_ + n)) return nullptr;
+    char* at = PyBytes_AS_STRING(bytes_) + size_;
+    size_ += n;
+    return at;
+  }
+  // The stream as a bytes object (a new reference), or nullptr with an error set.
+  PyObject* finish() {
+    if (bytes_ == nullptr && !grow(1)) return nullptr;
+    if (_PyBytes_Resize(&bytes_, static_cast<Py_ssize_t>(size_)) < 0) return nullptr;
+    PyObject* bytes = bytes_;
+    bytes_ = nullptr;
+    return bytes;
+  }
+
+ private:
+  bool grow(size_t needed) {
+    size_t capacity = capacity_ == 0 ? size_t{1} << 16 : capacity_;
+    while (capacity < needed) capacity *= 2;
+    if (capacity > static_cast<size_t>(PY_SSIZE_T_MAX)) {
+      PyErr_NoMemory();
+      return false;
+    }
+    auto size = static_cast<Py_ssize_t>(capacity);
+    if (bytes_ == nullptr) {
+      bytes_ = PyBytes_FromStringAndSize(nullptr, size);
+      if (bytes_ == nullptr) return false;
+    } else if (_PyBytes_Resize(&bytes_, size) < 0) {
+      return false;  // it freed the object and set bytes_ to NULL
+    }
+    capacity_ = capacity;
+    return true;
+  }
+  PyObject* bytes_ = nullptr;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
+};
+
+// Ref indexes of flagged objects: open addressing keyed by address, linear probing, kept at
+// most half full. std::unordered_map allocated a node per object and made a column of shared
+// strings 2.5x slower to write than marshal.dumps, whose table is of this kind too.
+class RefTable {
+ public:
+  // The index already given to obj (>= 0), or -1 after giving it `index`.
+  int32_t find_or_add(PyObject* obj, int32_t index) {
+    if (2 * (count_ + 1) > slots_.size()) grow();
+    size_t slot = find(obj);
+    if (slots_[slot].key == obj) return slots_[slot].index;
+    slots_[slot] = {obj, index};
+    ++count_;
+    return -1;
+  }
+
+ private:
+  struct Slot {
+    PyObject* key = nullptr;
+    int32_t index = 0;
+  };
+  size_t find(PyObject* obj) const {
+    size_t mask = slots_.size() - 1;
+    size_t slot = (reinterpret_cast<uintptr_t>(obj) >> 4) * 0x9E3779B97F4A7C15ULL & mask;
+    while (slots_[slot].key != nullptr && slots_[slot].key != obj) slot = (slot + 1) & mask;
+    return slot;
+  }
+  void grow() {
+    std::vector<Slot> old(slots_.empty() ? 64 : 2 * slots_.size());
+    old.swap(slots_);
+    for (const Slot& entry : old) {
+      if (entry.key != nullptr) slots_[find(entry.key)] = entry;
+    }
+  }
+  std::vector<Slot> slots_;
+  size_t count_ = 0;
+};
 
 class PlainWriter {
  public:
@@ -42,69 +131,125 @@ class PlainWriter {
     PyTypeObject* type = Py_TYPE(obj);
     if (obj == Py_None) return put('N');
     if (type == &PyBool_Type) return put(obj == Py_True ? 'T' : 'F');
+    // Numbers are written again where they repeat: a repeat costs about what a ref does.
     if (type == &PyLong_Type) return write_int(obj);
-    if (type == &PyFloat_Type) {
-      put('g');
-      return put_double(PyFloat_AS_DOUBLE(obj));
-    }
+    if (type == &PyFloat_Type) return put_double('g', PyFloat_AS_DOUBLE(obj));
     if (type == &PyComplex_Type) {
       Py_complex value = PyComplex_AsCComplex(obj);
-      put('y');
-      if (put_double(value.real) != Outcome::kWritten) return Outcome::kError;
-      return put_double(value.imag);
+      char le[16];
+      double_le(value.real, le);
+      double_le(value.imag, le + 8);
+      return put_coded('y', le);
     }
-    if (type == &PyUnicode_Type) return write_str(obj);
+    bool container = type == &PyList_Type || type == &PyTuple_Type || type == &PyDict_Type ||
+                     type == &PySet_Type || type == &PyFrozenSet_Type;
+    if (!container && type != &PyUnicode_Type && type != &PyBytes_Type) return Outcome::kNotPlain;
+    if (type == &PyBytes_Type &&  // a big one leaves the stream: pickle's path does that
+        PyBytes_GET_SIZE(obj) >= static_cast<Py_ssize_t>(detail::kLoanThreshold)) {
+      return Outcome::kNotPlain;
+    }
+    if (container && depth >= kMaxDepth) return Outcome::kNotPlain;
+    // marshal's refs (w_ref): an object with other references is flagged the first time and
+    // written as a ref (its index among flagged objects) when it comes back, so that shared
+    // containers stay shared and a repeated string is one object in the caller.
+    char flag = 0;
+    if (Py_REFCNT(obj) > 1) {
+      if (int32_t index = refs_.find_or_add(obj, next_ref_); index >= 0) {
+        if (in_progress_.count(obj) != 0) return Outcome::kNotPlain;  // a cycle: pickle's job
+        put('r');
+        return put_int32(index);
+      }
+      if (next_ref_ == kInt32Max) return Outcome::kToMarshal;
+      ++next_ref_;
+      flag = kFlagRef;
+    }
+    if (type == &PyUnicode_Type) return write_str(obj, flag);
     if (type == &PyBytes_Type) {
       Py_ssize_t size = PyBytes_GET_SIZE(obj);
-      if (size >= static_cast<Py_ssize_t>(detail::kLoanThreshold)) return Outcome::kNotPlain;
-      put('s');
+      put(static_cast<char>('s' | flag));
       put_int32(static_cast<int32_t>(size));
       return put_bytes(PyBytes_AS_STRING(obj), size);
     }
-    if (type != &PyList_Type && type != &PyTuple_Type && type != &PyDict_Type &&
-        type != &PySet_Type && type != &PyFrozenSet_Type) {
-      return Outcome::kNotPlain;
-    }
-    if (depth >= kMaxDepth) return Outcome::kNotPlain;
-    // A container with other references may come back (shared, or a cycle): written once
-    // here, the second time it is marshal.dumps' job (refs), or pickle's (cycles).
-    if (Py_REFCNT(obj) > 1 && !seen_.insert(obj).second) return Outcome::kToMarshal;
-    return write_container(obj, type, depth + 1);
+    if (flag) in_progress_.insert(obj);
+    Outcome result = write_container(obj, type, depth + 1, flag);
+    if (flag) in_progress_.erase(obj);
+    return result;
   }
 
-  std::string& out() { return out_; }
+  StreamBuffer& out() { return out_; }
+  bool failed() const { return failed_; }
 
  private:
   Outcome put(char code) {
-    out_.push_back(code);
+    char* at = out_.append(1);
+    if (at == nullptr) return no_memory();
+    *at = code;
     return Outcome::kWritten;
   }
-  Outcome put_bytes(const char* data, Py_ssize_t size) {
-    out_.append(data, static_cast<size_t>(size));
+  // Not inlined: where the caller bounds the size (a short string, < 256), GCC expands an
+  // inlined memcpy into `rep movsq`, whose start-up cost 3x the rest of writing the string;
+  // out of line it calls libc's memcpy, fast at every size.
+  [[gnu::noinline]] Outcome put_bytes(const char* data, Py_ssize_t size) {
+    char* at = out_.append(static_cast<size_t>(size));
+    if (at == nullptr) return no_memory();
+    std::memcpy(at, data, static_cast<size_t>(size));
     return Outcome::kWritten;
+  }
+  // Callers go on after a failed put (most ignore its result); the walk's outcome is then
+  // turned into the error by marshal_plain, through failed().
+  Outcome no_memory() {  // the buffer has set MemoryError
+    failed_ = true;
+    return Outcome::kError;
+  }
+  // A type code and a fixed-size little-endian payload in one append (constant-size copies
+  // compile to plain moves).
+  template <size_t N>
+  Outcome put_coded(char code, const char (&payload)[N]) {
+    char* at = out_.append(N + 1);
+    if (at == nullptr) return no_memory();
+    at[0] = code;
+    std::memcpy(at + 1, payload, N);
+    return Outcome::kWritten;
+  }
+  static void int32_le(int32_t value, char* out) {
+    auto bits = static_cast<uint32_t>(value);
+    for (int i = 0; i < 4; ++i) out[i] = static_cast<char>(bits >> (8 * i));
   }
   Outcome put_int32(int32_t value) {
-    auto bits = static_cast<uint32_t>(value);
-    char le[4] = {static_cast<char>(bits), static_cast<char>(bits >> 8),
-                  static_cast<char>(bits >> 16), static_cast<char>(bits >> 24)};
+    char le[4];
+    int32_le(value, le);
     return put_bytes(le, 4);
   }
-  Outcome put_double(double value) {
-    char le[8];
-    if (PyFloat_Pack8(value, le, 1) < 0) return Outcome::kError;  // little-endian, as marshal
-    return put_bytes(le, 8);
+  // marshal's PyFloat_Pack8(value, le, 1). CPython requires IEEE 754 doubles (3.11+), so on
+  // a little-endian machine those are the double's own bytes.
+  static void double_le(double value, char* out) {
+#if PY_LITTLE_ENDIAN
+    std::memcpy(out, &value, 8);
+#else
+    PyFloat_Pack8(value, out, 1);
+#endif
   }
-
-  // i for int32 values; l with base-2**15 digits, least significant first, the count signed
-  // by the value's sign (marshal's w_PyLong) up to 64 bits; bigger ones go to marshal.dumps.
+  Outcome put_double(char code, double value) {
+    char le[8];
+    double_le(value, le);
+    return put_coded(code, le);
+  }
   Outcome write_int(PyObject* obj) {
-    int overflow = 0;
-    long long value = PyLong_AsLongLongAndOverflow(obj, &overflow);
-    if (overflow != 0) return Outcome::kToMarshal;
-    if (value == -1 && PyErr_Occurred()) return Outcome::kError;
+    long long value;
+    // Compact ints (one 30-bit digit: most ints) without a call; PyUnstable_Long_* is the
+    // unstable API, in 3.12 to 3.14.
+    if (PyUnstable_Long_IsCompact(reinterpret_cast<PyLongObject*>(obj))) {
+      value = PyUnstable_Long_CompactValue(reinterpret_cast<PyLongObject*>(obj));
+    } else {
+      int overflow = 0;
+      value = PyLong_AsLongLongAndOverflow(obj, &overflow);
+      if (overflow != 0) return Outcome::kToMarshal;
+      if (value == -1 && PyErr_Occurred()) return Outcome::kError;
+    }
     if (value >= -kInt32Max - 1 && value <= kInt32Max) {
-      put('i');
-      return put_int32(static_cast<int32_t>(value));
+      char le[4];
+      int32_le(static_cast<int32_t>(value), le);
+      return put_coded('i', le);
     }
     unsigned long long magnitude =
         value < 0 ? 0ULL - static_cast<unsigned long long>(value) : value;
@@ -120,18 +265,18 @@ class PlainWriter {
     return Outcome::kWritten;
   }
 
-  Outcome write_str(PyObject* obj) {
+  Outcome write_str(PyObject* obj, char flag) {
     bool interned = PyUnicode_CHECK_INTERNED(obj) != 0;
     Py_ssize_t length = PyUnicode_GET_LENGTH(obj);
     if (PyUnicode_IS_ASCII(obj)) {
       auto* data = static_cast<const char*>(PyUnicode_DATA(obj));
       if (length < 256) {
-        put(interned ? 'Z' : 'z');
+        put(static_cast<char>((interned ? 'Z' : 'z') | flag));
         put(static_cast<char>(length));
         return put_bytes(data, length);
       }
       if (length > kInt32Max) return Outcome::kToMarshal;
-      put(interned ? 'A' : 'a');
+      put(static_cast<char>((interned ? 'A' : 'a') | flag));
       put_int32(static_cast<int32_t>(length));
       return put_bytes(data, length);
     }
@@ -139,21 +284,21 @@ class PlainWriter {
     if (!utf8) return Outcome::kError;
     Py_ssize_t size = PyBytes_GET_SIZE(utf8.get());
     if (size > kInt32Max) return Outcome::kToMarshal;
-    put(interned ? 't' : 'u');
+    put(static_cast<char>((interned ? 't' : 'u') | flag));
     put_int32(static_cast<int32_t>(size));
     return put_bytes(PyBytes_AS_STRING(utf8.get()), size);
   }
 
-  Outcome write_container(PyObject* obj, PyTypeObject* type, int depth) {
+  Outcome write_container(PyObject* obj, PyTypeObject* type, int depth, char flag) {
     if (type == &PyList_Type || type == &PyTuple_Type) {
       bool list = type == &PyList_Type;
       Py_ssize_t size = list ? PyList_GET_SIZE(obj) : PyTuple_GET_SIZE(obj);
       if (size > kInt32Max) return Outcome::kToMarshal;  // marshal refuses it: pickle then
       if (!list && size < 256) {
-        put(')');
+        put(static_cast<char>(')' | flag));
         put(static_cast<char>(size));
       } else {
-        put(list ? '[' : '(');
+        put(static_cast<char>((list ? '[' : '(') | flag));
         put_int32(static_cast<int32_t>(size));
       }
       for (Py_ssize_t i = 0; i < size; ++i) {
@@ -163,7 +308,7 @@ class PlainWriter {
       return Outcome::kWritten;
     }
     if (type == &PyDict_Type) {
-      put('{');
+      put(static_cast<char>('{' | flag));
       Py_ssize_t position = 0;
       PyObject *key, *value;  // borrowed
       while (PyDict_Next(obj, &position, &key, &value)) {
@@ -174,7 +319,7 @@ class PlainWriter {
     }
     Py_ssize_t size = PySet_GET_SIZE(obj);
     if (size > kInt32Max) return Outcome::kToMarshal;
-    put(type == &PySet_Type ? '<' : '>');
+    put(static_cast<char>((type == &PySet_Type ? '<' : '>') | flag));
     put_int32(static_cast<int32_t>(size));
     Ref iterator = Ref::steal(PyObject_GetIter(obj));  // C code that compares nothing
     if (!iterator) return Outcome::kError;
@@ -184,17 +329,20 @@ class PlainWriter {
     return PyErr_Occurred() ? Outcome::kError : Outcome::kWritten;
   }
 
-  std::string out_;
-  std::unordered_set<PyObject*> seen_;
+  StreamBuffer out_;
+  bool failed_ = false;
+  RefTable refs_;                              // flagged objects -> their ref index
+  std::unordered_set<PyObject*> in_progress_;  // flagged containers being written
+  int32_t next_ref_ = 0;
 };
 
 PyObject* marshal_plain(PyObject* module, PyObject* obj) {
   PlainWriter writer;
-  writer.out().reserve(1 << 16);
-  switch (writer.write(obj, 0)) {
+  Outcome outcome = writer.write(obj, 0);
+  if (writer.failed()) return nullptr;  // out of memory, error set
+  switch (outcome) {
     case Outcome::kWritten:
-      return PyBytes_FromStringAndSize(writer.out().data(),
-                                       static_cast<Py_ssize_t>(writer.out().size()));
+      return writer.out().finish();
     case Outcome::kNotPlain:
       Py_RETURN_NONE;
     case Outcome::kError:
@@ -202,7 +350,7 @@ PyObject* marshal_plain(PyObject* module, PyObject* obj) {
     case Outcome::kToMarshal:
       break;
   }
-  // Shared containers or big ints: marshal itself, if the whole value is plain.
+  // Ints beyond 64 bits (or 2**31 refs): marshal itself, if the whole value is plain.
   Ref plain = Ref::steal(plain_data(module, obj));
   if (!plain) return nullptr;
   if (plain.get() != Py_True) Py_RETURN_NONE;

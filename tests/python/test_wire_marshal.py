@@ -110,6 +110,28 @@ def test_shared_containers_keep_their_sharing():
     assert got[0] is got[1]
 
 
+def test_a_repeated_object_is_written_once_and_arrives_once():
+    label = "-".join(["a-long-category-label"] * 5)  # 109 characters, one object
+    row = (1, 2)
+    blob = b"x" * 1000
+    value = {"labels": [label] * 10_000, "rows": [row] * 100, "blobs": [blob, blob]}
+    stream = _core.marshal_plain(value)
+    assert len(stream) < len(label) + 6 * 10_000 + 200 + len(blob) + 100
+    got = marshal.loads(stream)
+    assert got == value
+    assert len({id(x) for x in got["labels"]}) == 1
+    assert got["rows"][0] is got["rows"][99] and got["blobs"][0] is got["blobs"][1]
+
+
+def test_cycles_through_shared_objects_are_declined():
+    node = {"name": "a"}
+    node["self"] = [node]
+    outer = [1, (2, [3])]
+    outer[1][1].append(outer)
+    for value in (node, outer, [node]):
+        assert _core.marshal_plain(value) is None
+
+
 def test_declines_what_is_not_plain():
     cyclic = [1]
     cyclic.append(cyclic)
