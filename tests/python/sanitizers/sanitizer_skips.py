@@ -14,6 +14,9 @@ SKIPS = [
     ("tests/python/test_faults.py::test_fork_in_the_caller[", {"thread"},
      "TSan kills a child that starts threads after a fork of a multi-threaded process "
      "(die_after_fork), and the alive case's child dies in CPython's clean-up (gh-101437)"),
+    ("tests/python/test_transfer.py::test_trim_heap_returns_free_pages_inside_the_heap",
+     {"address", "thread"},
+     "the sanitizer's allocator replaces glibc's malloc, so malloc_trim has no heap to trim"),
 ]
 
 
