@@ -136,7 +136,7 @@ def _file_blocks(proxy, future, orch):
                     orch.add_load_item(LoadItem(specification=line, source=source))
             else:
                 yield block_type, value
-    del sheets, entries
+    sheets = entries = None  # (entries is unbound when no sheet matched: no del)
     # The file's wire buffers and parsed entries are free now, in this thread's arena and in
     # the workers': give their pages back, or the peak keeps every past file's (issue 12).
     _core.trim_heap()

@@ -3,6 +3,7 @@ handling (own pool, caller's pool, thread pool, early close), the 3.12 .xlsx fal
 
 import datetime
 import math
+import re
 import subprocess
 import sys
 import warnings
@@ -147,6 +148,18 @@ def test_xlsx_fallback_warning_on_312_only(tmp_path):
         assert caught[0].filename == __file__  # points at the caller's line
     else:
         assert reasons == []
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_workbook_whose_sheets_all_miss_the_pattern_loads_as_load_files(tmp_path, workers):
+    # The file yields no sheet at all: nothing to assemble, and nothing may fail after it.
+    write_xlsx(tmp_path)
+    kwargs = {"root_folder": tmp_path, "sheet_name_pattern": re.compile(r"^no_such_sheet")}
+    expected = describe(lambda: load_files(["/input_book.xlsx"], **kwargs))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # 3.12's .xlsx-in-the-caller notice
+        got = describe(lambda: load_startables(["/input_book.xlsx"], workers=workers, **kwargs))
+    assert got == expected
 
 
 def test_import_pergil_tables_imports_no_pandas():
