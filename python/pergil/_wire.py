@@ -12,9 +12,10 @@ crosses as a ``marshal`` stream instead: no buffer of it can leave the stream. T
 written by ``pergil._core.marshal_plain``, one C walk that checks and writes (a result of
 480,000 numbers and strings: 55 ms with the C pickler, 5.5 ms with plain_data then
 marshal.dumps, 2.6 ms in one walk), and read by ``marshal.loads``. A string the task
-interned arrives interned, and so immortal: marshal does that. A receiver tells the two apart by the first byte: a pickle protocol 5 stream
-begins with PROTO (0x80); a marshal stream begins with a type code, an ASCII letter or sign,
-possibly with FLAG_REF (0x80) added, so never 0x80 itself.
+interned arrives interned, and so immortal: marshal does that. A receiver tells the two apart
+by the first byte: a pickle protocol 5 stream begins with PROTO (0x80); a marshal stream
+begins with a type code, an ASCII letter or sign, possibly with FLAG_REF (0x80) added, so
+never 0x80 itself.
 """
 
 import array
