@@ -31,6 +31,9 @@ class Job {
   uint64_t id() const { return id_; }
   JobState state() const { return state_.load(std::memory_order_acquire); }
   StopReason stop_reason() const { return stop_reason_.load(std::memory_order_acquire); }
+  // When a worker began running it. Valid only once state() is kRunning or kDone: the worker
+  // writes it before the kPending -> kRunning transition, whose release publishes it.
+  std::chrono::steady_clock::time_point started() const { return started_; }
   // Seconds the job may run once started; 0 means no limit.
   double timeout = 0.0;
 

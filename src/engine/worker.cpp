@@ -125,6 +125,7 @@ void Worker::run_job(const std::shared_ptr<Job>& job) {
     }
     return;
   }
+  job->started_ = std::chrono::steady_clock::now();  // published by the transition below
   if (!job->transition(JobState::kPending, JobState::kRunning)) {  // cancelled meanwhile
     pool_.set_running(context_.index_, nullptr);
     return;

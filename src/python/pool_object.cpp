@@ -1,5 +1,6 @@
 // pool_object.cpp: pergil._core.Pool and pergil._core.Task, the main interpreter's handle on
 // a worker pool. The Python executor (pergil/_executor.py) is the only intended caller.
+#include <chrono>
 #include <memory>
 #include <new>
 #include <stdexcept>
@@ -286,6 +287,16 @@ PyObject* task_get_running(PyObject* self, void*) {
   return PyBool_FromLong(as_task(self)->job->state() == detail::JobState::kRunning);
 }
 
+// Seconds since a worker began the task, or None if none has (queued, or cancelled before it
+// ran). The steady clock is read here, so callers need not share its epoch.
+PyObject* task_get_seconds_since_start(PyObject* self, void*) {
+  const detail::Job& job = *as_task(self)->job;
+  detail::JobState state = job.state();  // acquire: started() is valid once running or done
+  if (state != detail::JobState::kRunning && state != detail::JobState::kDone) Py_RETURN_NONE;
+  std::chrono::duration<double> since = std::chrono::steady_clock::now() - job.started();
+  return PyFloat_FromDouble(since.count());
+}
+
 void task_dealloc(PyObject* self) {
   PyTypeObject* type = Py_TYPE(self);
   TaskObject* task = as_task(self);
@@ -305,6 +316,8 @@ PyMethodDef task_methods[] = {
 PyGetSetDef task_getset[] = {
     {"id", task_get_id, nullptr, "Task id, as in completions().", nullptr},
     {"running", task_get_running, nullptr, "Whether a worker runs it now.", nullptr},
+    {"seconds_since_start", task_get_seconds_since_start, nullptr,
+     "Seconds since a worker began it (float), or None if none has.", nullptr},
     {nullptr, nullptr, nullptr, nullptr, nullptr},
 };
 

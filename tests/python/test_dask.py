@@ -11,7 +11,7 @@ distributed = pytest.importorskip("distributed", reason="the dask extra is not i
 
 import dask  # noqa: E402
 import dask.bag as db  # noqa: E402
-from distributed import Client, LocalCluster  # noqa: E402
+from distributed import Client, LocalCluster, get_task_stream  # noqa: E402
 
 import pergil.dask  # noqa: E402
 from helpers import dask_tasks as tasks  # noqa: E402
@@ -145,6 +145,26 @@ def test_replacing_the_plugin_lets_running_tasks_finish(client):
     assert client.submit(tasks.where_am_i, 4, pure=False).result() == "main"
 
 
+def test_prefetch_runs_one_task_more_than_threads_and_times_only_the_runs(client):
+    def nthreads(dask_worker):
+        return dask_worker.state.nthreads
+
+    with_plugin(client, workers=1, prefetch=1)  # 2 threads + 1: 3 tasks on one pergil worker
+    assert list(client.run(nthreads).values()) == [3]
+    with get_task_stream(client) as recorded:
+        assert client.gather(client.map(tasks.spin_for, [0.4] * 3, pure=False)) == [True] * 3
+    computes = sorted((ss["start"], ss["stop"]) for s in recorded.data for ss in s["startstops"]
+                      if ss["action"] == "compute")
+    assert len(computes) == 3
+    for earlier, later in zip(computes, computes[1:]):  # one after the other, each ~0.4 s
+        assert later[0] >= earlier[0] + 0.35
+    assert all(0.35 <= stop - start < 0.4 + 0.3 for start, stop in computes)
+    with_plugin(client, workers=2, prefetch=0)  # the replaced plugin gave its slot back
+    assert list(client.run(nthreads).values()) == [2]
+    with_plugin(client, workers=2, default=False)  # thread tasks get no extra slot
+    assert list(client.run(nthreads).values()) == [2]
+
+
 def test_restart_keeps_the_plugin(client):
     before = client.submit(tasks.fib, 15).result()
     client.restart(timeout="60s")
@@ -159,15 +179,20 @@ def test_bad_plugin_options():
         pergil.dask.InterpreterPlugin(fallback="processes")
     with pytest.raises(TypeError, match="default"):
         pergil.dask.InterpreterPlugin(default="yes")
+    for prefetch in (-1, 1.0, True, "1"):
+        with pytest.raises(ValueError, match="prefetch"):
+            pergil.dask.InterpreterPlugin(prefetch=prefetch)
 
 
 def test_preload_options_come_from_dask_config():
     with dask.config.set({"pergil.workers": 3, "pergil.default": "false",
-                          "pergil.fallback": "threads"}):
+                          "pergil.fallback": "threads", "pergil.prefetch": 0}):
         plugin = pergil.dask.plugin_from_config()
-    assert (plugin.workers, plugin.default, plugin.fallback) == (3, False, "threads")
+    assert (plugin.workers, plugin.default, plugin.fallback, plugin.prefetch) == (
+        3, False, "threads", 0)
     plugin = pergil.dask.plugin_from_config()
-    assert (plugin.workers, plugin.default, plugin.fallback) == (None, True, "error")
+    assert (plugin.workers, plugin.default, plugin.fallback, plugin.prefetch) == (
+        None, True, "error", 1)
     with dask.config.set({"pergil.default": "maybe"}), pytest.raises(TypeError, match="default"):
         pergil.dask.plugin_from_config()
 

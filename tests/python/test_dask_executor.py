@@ -127,6 +127,43 @@ def test_a_task_wanted_again_after_its_interrupt_runs_again():
         executor.shutdown()
 
 
+def test_a_queued_call_gets_dask_times_of_its_run_not_its_wait():
+    """Two tasks at once on one pergil worker (the plugin's prefetch): the second waits in the
+    pool while the first runs; Dask's start time of the second is when the worker began it."""
+    executor = WorkerExecutor(1, 2)
+    try:
+        pending = [executor.submit(dask_worker._run_task_simple, Task(k, tasks.spin_for, 0.4),
+                                   {}, 0.0) for k in ("first", "second")]
+        first, second = (p.result(30) for p in pending)
+        assert first["result"] is second["result"] is True
+        ran_first, ran_second = sorted((first, second), key=lambda m: m["start"])
+        # Started after the other's 0.4 s run; without the correction both start together.
+        assert ran_second["start"] >= ran_first["start"] + 0.35
+        for message in (first, second):
+            assert 0.35 <= message["stop"] - message["start"] < 0.4 + 0.3
+    finally:
+        executor.shutdown()
+
+
+def test_a_call_cancelled_while_queued_leaves_the_times_alone():
+    executor = WorkerExecutor(1, 2)
+    try:
+        running = executor.submit(dask_worker._run_task_simple, Task("r", tasks.spin), {}, 0.0)
+        wait_running(executor, "r")
+        queued = executor.submit(dask_worker._run_task_simple, Task("q", tasks.fib, 5), {}, 0.0)
+        while "q" not in executor._running:
+            time.sleep(0.01)
+        executor.interrupt("q")  # still in the pool's queue: cancelled there
+        message = queued.result(30)
+        assert isinstance(message["actual_exception"], CancelledError)
+        assert message["start"] <= message["stop"]
+        executor.interrupt("r")
+        assert isinstance(running.result(30)["actual_exception"], CancelledError)
+        assert run_as_dask(executor, Task("n", tasks.fib, 15))["result"] == 610
+    finally:
+        executor.shutdown()
+
+
 def test_other_callables_run_on_a_thread_unchanged(executor):
     assert executor.submit(threading.current_thread).result().name.startswith("pergil-Dask")
     with pytest.raises(ValueError, match="fallback"):

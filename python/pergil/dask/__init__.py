@@ -2,7 +2,8 @@
 
 Register ``InterpreterPlugin`` with a client, or start workers with
 ``dask worker SCHEDULER --preload pergil.dask`` (configured by Dask config ``pergil.workers``,
-``pergil.default``, ``pergil.fallback``, for example ``DASK_PERGIL__WORKERS=4``).
+``pergil.default``, ``pergil.fallback``, ``pergil.prefetch``, for example
+``DASK_PERGIL__WORKERS=4``).
 Needs ``distributed`` (``pip install "pergil[dask]"``); ``import pergil`` never imports it.
 """
 
@@ -26,7 +27,7 @@ def plugin_from_config():
 
     Returns:
         InterpreterPlugin: built from ``pergil.workers``, ``pergil.default`` (a bool or
-        "true"/"false"/"1"/"0"/"yes"/"no") and ``pergil.fallback``.
+        "true"/"false"/"1"/"0"/"yes"/"no"), ``pergil.fallback`` and ``pergil.prefetch``.
 
     Raises:
         ValueError: a config value InterpreterPlugin refuses (as its constructor says).
@@ -36,6 +37,7 @@ def plugin_from_config():
         workers=dask.config.get("pergil.workers", None),
         default=_config_bool(dask.config.get("pergil.default", True)),
         fallback=dask.config.get("pergil.fallback", "error"),
+        prefetch=dask.config.get("pergil.prefetch", 1),
     )
 
 

@@ -1,7 +1,9 @@
 """pergil/dask/_executor.py: the executor a Dask worker runs tasks on: Dask's own bookkeeping in
 the main interpreter, each task's call on an own-GIL pergil worker."""
 
+import math
 import threading
+import time
 from concurrent.futures import CancelledError, Executor, ThreadPoolExecutor
 
 from dask._task_spec import GraphNode, Task, TaskRef
@@ -37,6 +39,9 @@ class WorkerExecutor(Executor):
     the task's run_spec. The wrapper runs unchanged on a main-interpreter thread of this
     executor; only the task's call goes to the pergil pool, and that thread waits for it with
     the GIL released. Anything else submitted (Dask's disk benchmark, say) runs on the thread.
+    ``threads``: the tasks Dask may run at once (its worker's nthreads, prefetched ones included).
+    A task that waited in the pool's queue gets its Dask start time moved to when a pergil worker
+    began it, so Dask's timings count the run, not the wait.
     """
 
     def __init__(self, workers, threads, fallback="error", name="pergil"):
@@ -62,7 +67,8 @@ class WorkerExecutor(Executor):
         """Runs ``fn`` on a thread of this executor; Dask's task wrapper gets the task's call
         sent to the pool. Returns a ``concurrent.futures.Future``."""
         if fn in _TASK_RUNNERS and args and isinstance(args[0], GraphNode):
-            args = (_OnPergil(self, args[0]), *args[1:])
+            on_pergil = _OnPergil(self, args[0])
+            return self._threads.submit(_run_retimed, fn, on_pergil, args[1:], kwargs)
         return self._threads.submit(fn, *args, **kwargs)
 
     def interrupt(self, key):
@@ -88,9 +94,10 @@ class WorkerExecutor(Executor):
                             interrupt_running=interrupt_running)
         self._threads.shutdown(wait=wait, cancel_futures=cancel_futures)
 
-    def run(self, node, data):
+    def run(self, node, data, timing=None):
         """Runs one task's call on the pool and waits for it; the result, or the task's own
-        exception (its remote traceback as ``__cause__``)."""
+        exception (its remote traceback as ``__cause__``). ``timing``, a dict, gets
+        ``"queued"``: the seconds the call waited in the pool before a worker began it."""
         call = _resolved_call(node, data)
         if call is None:  # a Task nested inside its arguments: run the node itself there
             func = getattr(node, "func", None)
@@ -101,7 +108,7 @@ class WorkerExecutor(Executor):
         if name in self._thread_only:
             return node(data)
         try:
-            return self._call_on_pool(node.key, call)
+            return self._call_on_pool(node.key, call, {} if timing is None else timing)
         except (ImportError, TypeError) as error:
             if self.fallback != "threads" or not refused_by_subinterpreter(error):
                 raise
@@ -110,8 +117,8 @@ class WorkerExecutor(Executor):
         self._thread_only.add(name)
         return node(data)
 
-
-    def _call_on_pool(self, key, call):
+    def _call_on_pool(self, key, call, timing):
+        submitted = time.monotonic()
         while True:
             future = self._pool.submit(call[0], *call[1], **call[2])
             with self._lock:
@@ -130,21 +137,44 @@ class WorkerExecutor(Executor):
                 with self._lock:
                     if self._running.get(key) is future:
                         del self._running[key]
+                timing["queued"] = _queued_seconds(future, submitted)
+
+
+def _queued_seconds(future, submitted):
+    """Seconds between ``submitted`` (monotonic) and the start of the future's pergil task;
+    0.0 if it never started (cancelled while queued) or started at once."""
+    task = getattr(future, "_pergil_task", None)
+    since = None if task is None else task.seconds_since_start
+    if since is None:
+        return 0.0
+    return max(0.0, time.monotonic() - since - submitted)
+
+
+def _run_retimed(runner, on_pergil, rest, kwargs):
+    """Dask's task wrapper ``runner`` with the task's call on pergil. A call that waited in
+    the pool's queue (the plugin's prefetch) has Dask's start time moved to when a pergil
+    worker began it: Dask's timings (task stream, stealing's estimates) count the run alone."""
+    msg = runner(on_pergil, *rest, **kwargs)
+    queued = on_pergil.timing.get("queued", 0.0)
+    if queued > 0.0 and isinstance(msg, dict) and isinstance(msg.get("start"), float):
+        msg["start"] = min(msg["start"] + queued, msg.get("stop", math.inf))
+    return msg
 
 
 class _OnPergil:
     """Stands for a task's run_spec in Dask's wrapper: calling it runs the task on pergil."""
 
-    __slots__ = ("executor", "node")
+    __slots__ = ("executor", "node", "timing")
 
     def __init__(self, executor, node):
         self.executor = executor
         self.node = node
+        self.timing = {}  # "queued": seconds its call waited in the pool (see _run_retimed)
 
     def __call__(self, data):
         if not isinstance(self.node, Task):  # DataNode, Alias: a lookup, nothing to run
             return self.node(data)
-        return self.executor.run(self.node, data)
+        return self.executor.run(self.node, data, self.timing)
 
     def __repr__(self):
         return f"<on pergil: {self.node!r}>"

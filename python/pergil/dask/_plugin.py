@@ -52,16 +52,21 @@ class InterpreterPlugin(WorkerPlugin):
     ``fallback``: what a task gets whose call a sub-interpreter refuses (it imports NumPy, or
     an argument cannot be pickled): "error" (the default) raises pergil's ImportError or
     TypeError to the client; "threads" runs it again on a main-interpreter thread.
+    ``prefetch``: tasks the worker runs beyond its thread count (default 1). They wait in
+    pergil's queue, so a pergil worker that ends a task starts the next at once instead of
+    idling while the reply goes through Dask's event loop (~1-2 ms a task). Dask shows them as
+    executing; their Dask start time is set to when a pergil worker began them. 0: off.
 
     Raises:
-        ValueError: ``workers`` not a positive int or None, or an unknown ``fallback``.
+        ValueError: ``workers`` not a positive int or None, an unknown ``fallback``, or
+            ``prefetch`` not an int >= 0.
         TypeError: ``default`` not a bool.
     """
 
     name = "pergil"
     idempotent = False
 
-    def __init__(self, workers=None, default=True, fallback="error"):
+    def __init__(self, workers=None, default=True, fallback="error", prefetch=1):
         if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool)
                                     or workers <= 0):
             raise ValueError(f"workers must be a positive int or None, not {workers!r}")
@@ -69,9 +74,13 @@ class InterpreterPlugin(WorkerPlugin):
             raise TypeError(f"default must be True or False, not {default!r}")
         if fallback not in FALLBACKS:
             raise ValueError(f"fallback must be one of {FALLBACKS}, not {fallback!r}")
+        if not isinstance(prefetch, int) or isinstance(prefetch, bool) or prefetch < 0:
+            raise ValueError(f"prefetch must be an int >= 0, not {prefetch!r}")
         self.workers = workers
         self.default = default
         self.fallback = fallback
+        self.prefetch = prefetch
+        self._prefetched = 0  # what setup added to the worker's nthreads, until teardown
         self._worker = None
         self._executor = None
         self._replaced = {}
@@ -80,7 +89,10 @@ class InterpreterPlugin(WorkerPlugin):
         """Dask calls this on registration: starts the pool and makes it the worker's
         ``executor="pergil"`` (and, with ``default=True``, its default) executor."""
         threads = worker.state.nthreads
-        executor = WorkerExecutor(self.workers or threads, threads, self.fallback,
+        # Prefetch only for tasks on pergil: with default=False the extra slots could run
+        # one more thread task at once instead.
+        prefetch = self.prefetch if self.default else 0
+        executor = WorkerExecutor(self.workers or threads, threads + prefetch, self.fallback,
                                   name=f"{worker.name}-pergil")
         _hold_frame_sampling()
         for name in ("profile", "profile-cycle"):  # the worker's own sampling of task threads
@@ -96,6 +108,10 @@ class InterpreterPlugin(WorkerPlugin):
             worker.executors[THREADS_NAME] = worker.executors["default"]
             worker.executors["default"] = executor
         executor.still_wanted = lambda key: _state_of(worker, key) in ("executing", "long-running")
+        # Dask's state machine starts a ready task while executing < nthreads; the scheduler
+        # learnt nthreads at registration and keeps its own count.
+        worker.state.nthreads += prefetch
+        self._prefetched = prefetch
         self._worker, self._executor = worker, executor
 
     def teardown(self, worker):
@@ -111,6 +127,8 @@ class InterpreterPlugin(WorkerPlugin):
                 table.pop(name, None)
             else:
                 table[name] = previous
+        worker.state.nthreads -= self._prefetched
+        self._prefetched = 0
         # The worker's event loop runs this: never block it. A closing worker discards its
         # running tasks, so they are interrupted (an endless one would otherwise hold the
         # process at exit); a plugin replaced on a live worker lets them finish.
