@@ -251,3 +251,22 @@ def test_interrupted_while_loading_the_main_script_loads_it_again(workers, how):
     assert proc.returncode == 0, describe(proc)
     first = "first: TaskTimeout" if how == "timeout" else "first cancelled: True"
     assert proc.stdout.splitlines() == [first, "served: {42}"], describe(proc)
+
+
+def test_a_task_knows_since_when_a_worker_runs_it(pool, workers, signals):
+    """_core's Task.seconds_since_start (pergil.dask's timings): None while queued and when
+    cancelled there; from the worker's start on, a growing count that stays after the end."""
+    running = start_spinners(pool, signals, workers)
+    pending = [pool.submit(tasks.add, 1, i) for i in range(2)]
+    assert all(f._pergil_task.seconds_since_start is None for f in pending)
+    assert pending[1].cancel() is True
+    first = [f._pergil_task.seconds_since_start for f in running]
+    assert all(isinstance(s, float) and s >= 0.0 for s in first)
+    for future, before in zip(running, first):
+        assert future._pergil_task.seconds_since_start >= before
+        assert future.cancel() is True
+    assert pending[0].result(timeout=WAIT_TIMEOUT) == 1
+    ended = pending[0]._pergil_task.seconds_since_start
+    assert isinstance(ended, float) and ended >= 0.0
+    assert pending[1]._pergil_task.seconds_since_start is None
+    assert_pool_serves(pool, workers, signals)
