@@ -2,21 +2,24 @@
 """dask_cluster.py: a Dask LocalCluster on threads, on processes and on pergil, side by side.
 
     python bench/dask_cluster.py [--rounds R] [--tasks N] [--n FIB] [--rows R]
-                                 [--workloads fib,csv] [--quick] [--json PATH]
+                                 [--startable-files F] [--startable-rows S]
+                                 [--workloads fib,csv,startable] [--quick] [--json PATH]
 
 Three clusters on this machine, each with 2 cores' worth of workers on loopback:
 ``threads`` (one worker of 2 threads: Dask's default executor), ``processes`` (2 worker
 processes of 1 thread) and ``pergil`` (one worker of 2 threads with pergil.dask's
-InterpreterPlugin, 2 own-GIL workers). Workloads: N x fib(FIB) (32 x fib(27)), and loading N
+InterpreterPlugin, 2 own-GIL workers). Workloads: N x fib(FIB) (32 x fib(27)); loading N
 CSV files of R rows (32 x 20,000) into typed columns with the csv module (pure Python, one
-file per task). Each run is a fresh subprocess; rounds interleave the clusters. Reports medians
-of the compute time (cluster start and a first call of the function on every worker
-excluded), the speed-up over ``threads``, the CPU time the worker processes spent in it
-(user + system; a check on the wall times on a loaded machine),
-and the peak RSS of the cluster's processes (the worker processes summed, sampled every 10 ms;
-and with the process holding the scheduler and nannies). ``--quick`` (CI) runs 1 round of
-8 x fib(24) and 8 files of 2,000 rows, and exits 0 when every cluster returned the right
-results. Needs ``pip install ".[dask]"``.
+file per task); and pergil.tables' table loading: F StarTable CSV files of S rows in 4 tables
+(16 x 25,000, as bench/tables.py's set) read by load_startables' worker reader, whose block
+entries go back to the client. Each run is a fresh subprocess; rounds interleave the clusters.
+Reports medians of the compute time (cluster start and a first call of the function on every
+worker excluded), the speed-up over ``threads``, the CPU time the worker processes spent in it
+(user + system; a check on the wall times on a loaded machine), and the peak RSS of the
+cluster's processes (the worker processes summed, sampled every 10 ms; and with the process
+holding the scheduler and nannies). ``--quick`` (CI) runs 1 round of 8 x fib(24), 8 files of
+2,000 rows and 4 StarTable files of 1,000 rows, and exits 0 when every cluster returned the
+right results. Needs ``pip install ".[dask]"``.
 """
 
 import argparse
@@ -28,6 +31,8 @@ import sys
 import tempfile
 import threading
 import time
+
+import table_data  # bench/table_data.py, beside this script
 
 CLUSTERS = {  # name: (worker processes, threads per worker, pergil workers per worker)
     "threads": (1, 2, 0),
@@ -66,6 +71,15 @@ def load_csv(path):
             quantities.append(int(row[2]))
             prices.append(float(row[3]))
     return len(ids), round(sum(q * p for q, p in zip(quantities, prices)), 2)
+
+
+def read_startable(path):
+    """pergil.tables' table loading: one StarTable CSV file read into the block entries that
+    load_startables assembles into pdtable objects (pure Python, the same code on every
+    cluster; the entries, numbers as array buffers, go back to the client)."""
+    from pergil.tables._startable_worker import read_startable_file
+
+    return read_startable_file(path, "csv", ";", None, True)
 
 
 class PeakRss:
@@ -127,7 +141,9 @@ def run_one(name, workload, tasks, n, csv_dir):
             function, inputs = fib, [n] * tasks
             warm_up = [15] * (2 * threads * worker_processes)
         else:
-            function, inputs = load_csv, [os.path.join(csv_dir, f"{i}.csv") for i in range(tasks)]
+            function = load_csv if workload == "csv" else read_startable
+            folder = os.path.join(csv_dir, workload)
+            inputs = [os.path.join(folder, f"{i}.csv") for i in range(tasks)]
             warm_up = inputs[:2 * threads * worker_processes]
         # Every worker (process, or pergil interpreter) runs the function once first: its
         # imports and first-call costs are start-up, like the cluster's start.
@@ -140,8 +156,10 @@ def run_one(name, workload, tasks, n, csv_dir):
         if workload == "fib":
             ok = results == [fib(n)] * tasks if n <= 25 else len(set(results)) == 1 and (
                 len(results) == tasks)
-        else:  # every file has n rows
+        elif workload == "csv":  # every file has n rows
             ok = len(results) == tasks and all(rows == n for rows, _ in results)
+        else:  # one entry (no sheet) of 4 tables and their metadata per file
+            ok = len(results) == tasks and all(len(r) == 1 and len(r[0][1]) >= 4 for r in results)
         return {"cluster": name, "workload": workload, "seconds": seconds, "ok": ok, "cpu": cpu,
                 "workers_rss": workers_rss.stop(), "total_rss": total_rss.stop()}
 
@@ -160,23 +178,25 @@ def run_in_subprocess(name, workload, tasks, n, csv_dir, timeout):
     return json.loads(lines[-1])
 
 
-WORKLOADS = ("fib", "csv")
+WORKLOADS = ("fib", "csv", "startable")
 
 
 def describe(workload, tasks, size):
     if workload == "fib":
         return f"{tasks} x fib({size})"
-    return f"{tasks} CSV files of {size} rows loaded (csv module)"
+    if workload == "csv":
+        return f"{tasks} CSV files of {size} rows loaded (csv module)"
+    return f"{tasks} StarTable CSV files of {size} rows read (pergil.tables' worker reader)"
 
 
-def report(samples, sizes, tasks, rounds):
+def report(samples, plan, rounds):
     mib = 1024 * 1024
     print(f"{rounds} round(s), medians; CPUs {os.cpu_count()}, Python "
           f"{sys.version.split()[0]}, load average {os.getloadavg()[0]:.1f} at the end")
     print("| workload | cluster | compute time | speed-up over threads | CPU time of the workers |"
           " peak RSS, worker processes | peak RSS, with the scheduler's process |")
     print("|---|---|---|---|---|---|---|")
-    for workload, size in sizes.items():
+    for workload, (tasks, size) in plan.items():
         base = None
         for name in CLUSTERS:
             label = describe(workload, tasks, size)
@@ -197,16 +217,35 @@ def report(samples, sizes, tasks, rounds):
                   f"{workers:.0f} MiB | {total:.0f} MiB |")
 
 
+def write_inputs(folder, plan):
+    """The input files of the file workloads in ``plan``, under folder/<workload>/<i>.csv."""
+    for workload, (tasks, rows) in plan.items():
+        if workload == "fib":
+            continue
+        os.makedirs(os.path.join(folder, workload))
+        for i in range(tasks):
+            path = os.path.join(folder, workload, f"{i}.csv")
+            if workload == "csv":
+                write_csv(path, rows, i + 1)
+            else:  # as bench/tables.py's StarTable CSV set: a datetime on every 50th row
+                table_data.write_startable_csv(path, rows, seed=i, datetime_every=50)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--tasks", type=int, default=32, help="tasks (CSV files) per run")
     parser.add_argument("--n", type=int, default=27, help="fib argument")
     parser.add_argument("--rows", type=int, default=20000, help="rows per CSV file")
+    parser.add_argument("--startable-files", type=int, default=16,
+                        help="StarTable CSV files (tasks) per run")
+    parser.add_argument("--startable-rows", type=int, default=25000,
+                        help="rows per StarTable file, in 4 tables")
     parser.add_argument("--workloads", default=",".join(WORKLOADS),
                         help=f"comma-separated, of {', '.join(WORKLOADS)}")
     parser.add_argument("--quick", action="store_true",
-                        help="CI: 1 round of 8 x fib(24) and 8 files of 2000 rows")
+                        help="CI: 1 round of 8 x fib(24), 8 files of 2000 rows and 4 StarTable "
+                             "files of 1000 rows")
     parser.add_argument("--timeout", type=float, default=300, help="seconds per run")
     parser.add_argument("--json", help="write the raw samples here")
     parser.add_argument("--csv-dir", help=argparse.SUPPRESS)
@@ -221,21 +260,23 @@ def main(argv=None):
         return 0
     if args.quick:
         args.rounds, args.tasks, args.n, args.rows, args.timeout = 1, 8, 24, 2000, 120
-    sizes = {w: (args.n if w == "fib" else args.rows) for w in workloads}
+        args.startable_files, args.startable_rows = 4, 1000
+    plan = {"fib": (args.tasks, args.n), "csv": (args.tasks, args.rows),
+            "startable": (args.startable_files, args.startable_rows)}
+    plan = {w: plan[w] for w in workloads}  # workload: (tasks, size)
     print(f"load average at the start: {os.getloadavg()[0]:.1f}", file=sys.stderr)
     samples = []
     with tempfile.TemporaryDirectory(prefix="pergil-dask-bench-") as csv_dir:
-        if "csv" in workloads:
-            for i in range(args.tasks):
-                write_csv(os.path.join(csv_dir, f"{i}.csv"), args.rows, i + 1)
+        write_inputs(csv_dir, plan)
         for round_index in range(args.rounds):
             for workload in workloads:
                 for name in CLUSTERS:
                     print(f"round {round_index + 1}/{args.rounds}: {workload} on {name}",
                           file=sys.stderr)
-                    samples.append(run_in_subprocess(name, workload, args.tasks,
-                                                     sizes[workload], csv_dir, args.timeout))
-    report(samples, sizes, args.tasks, args.rounds)
+                    tasks, size = plan[workload]
+                    samples.append(run_in_subprocess(name, workload, tasks, size, csv_dir,
+                                                     args.timeout))
+    report(samples, plan, args.rounds)
     if args.json:
         with open(args.json, "w") as out:
             json.dump(samples, out, indent=1)
