@@ -90,9 +90,14 @@ def _handler(block_type):
 
 
 def sheet_blocks(entries, location_sheet, issue_tracker):
-    """Yield (BlockType, block) for one sheet's entries, as parse_blocks_stable yields them."""
+    """Yield (BlockType, block) for one sheet's entries (a list, emptied as it goes), as
+    parse_blocks_stable yields them."""
     fixer = make_sheet_fixer(location_sheet)
-    for type_value, row, kind, payload in entries:
+    # Entries are taken out of the list as they are built: a table's wire buffers are freed
+    # once its frame holds a copy, not when the whole file is done (peak memory, issue 12).
+    entries.reverse()
+    while entries:
+        type_value, row, kind, payload = entries.pop()
         block_type = _BLOCK_TYPES[type_value]
         yield from _block_output(block_type, kind, payload, row, location_sheet, fixer, issue_tracker)
 

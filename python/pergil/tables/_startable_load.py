@@ -10,6 +10,7 @@ interpreter, so its blocks and its exception are exactly pdtable's.
 """
 
 import concurrent.futures
+import pickle
 import sys
 import warnings
 
@@ -22,9 +23,9 @@ from pdtable.table_origin import LoadItem, NullInputIssueTracker
 
 from pergil import _core
 from pergil.tables._startable_assemble import sheet_blocks
-from pergil.tables._startable_worker import read_startable_file
+from pergil.tables._startable_worker import read_startable_file_packed
 
-_WORKER_FUNCTION = read_startable_file
+_WORKER_FUNCTION = read_startable_file_packed
 # pandas 3 infers other datetime resolutions from strings; only pandas < 3 is proven ns here.
 _FAST_DATETIME = int(pd.__version__.split(".")[0]) < 3
 _XLSX_IN_WORKERS = sys.version_info >= (3, 13)
@@ -60,6 +61,8 @@ class _ReadAhead:
         self._file_reader = self._fs_loader.file_reader
         self._limit = limit
         self._in_workers = in_workers
+        # A full collection after each file only where it is cheap: in a sub-interpreter.
+        self._collect = _is_interpreter_pool(executor)
         self._futures = {}
 
     def _submit(self, path, kind):
@@ -68,8 +71,8 @@ class _ReadAhead:
         sheet_pattern = None if pattern is None else (pattern.pattern, pattern.flags)
         args = (str(path), kind, sep, sheet_pattern, _FAST_DATETIME)
         if self._in_workers(kind):
-            return self._executor.submit(_WORKER_FUNCTION, *args)
-        return _Deferred(_WORKER_FUNCTION, args)
+            return self._executor.submit(_WORKER_FUNCTION, *args, self._collect)
+        return _Deferred(_WORKER_FUNCTION, (*args, False))
 
     def fill(self, load_items, done):
         """Start reads for queued files (next to be popped first) up to the in-flight limit."""
@@ -121,11 +124,12 @@ def _file_blocks(proxy, future, orch):
     reader = proxy.reader
     include = isinstance(reader, IncludeReader)
     try:
-        sheets = future.result()
+        sheets = pickle.loads(future.result())
     except Exception:
         # Let pdtable read it and raise (or recover) exactly as load_files does.
         yield from proxy.read(orch)
         return
+    future = None  # the packed stream is garbage now: not held while the file is assembled
     location_file = proxy.load_location
     for sheet_name, entries in sheets:
         location_sheet = location_file.make_location_sheet(sheet_name)
@@ -238,11 +242,15 @@ def load_startables(
             executor.shutdown(wait=True, cancel_futures=True)
 
 
-def _xlsx_policy(executor):
-    """Which kinds run on the executor: .xlsx stays in the main interpreter on 3.12 pergil pools."""
+def _is_interpreter_pool(executor):
     from pergil import InterpreterPoolExecutor
 
-    if _XLSX_IN_WORKERS or not isinstance(executor, InterpreterPoolExecutor):
+    return isinstance(executor, InterpreterPoolExecutor)
+
+
+def _xlsx_policy(executor):
+    """Which kinds run on the executor: .xlsx stays in the main interpreter on 3.12 pergil pools."""
+    if _XLSX_IN_WORKERS or not _is_interpreter_pool(executor):
         return lambda kind: True
     warned = []
 

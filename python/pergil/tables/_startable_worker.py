@@ -7,9 +7,11 @@ which would unquote fields pdtable keeps), .xlsx through openpyxl in read-only, 
 (pdtable.io._excel_openpyxl.read_sheets).
 """
 
+import gc
 import re
 
 from pergil import _core
+from pergil._wire import pickle
 from pergil.tables._startable_blocks import split_blocks
 
 
@@ -51,3 +53,22 @@ def read_startable_file(path, kind, sep, sheet_pattern, fast_datetime):
     if kind == "csv":
         return read_csv_blocks(path, sep, fast_datetime)
     return read_xlsx_blocks(path, sheet_pattern, fast_datetime)
+
+
+def read_startable_file_packed(path, kind, sep, sheet_pattern, fast_datetime, collect):
+    """read_startable_file's entries as one pickle stream (protocol 5, buffers in band), for
+    load_startables: a worker then holds no object of the file once it has returned.
+
+    Why (issue 12, peak memory): the entries' small objects (names, tuples) are made while
+    the parse fills new 1 MiB small-object arenas; alive until the result is sent, they and
+    the free lists (tuples, lists, dicts, floats) refilled from the parse's garbage keep most
+    of those arenas mapped in every idle worker. Packed here, the entries are freed before the
+    task ends, and with ``collect`` (a sub-interpreter, where a full collection costs ~1 ms)
+    gc.collect() empties the free lists, so the arenas go back to the system.
+    """
+    blocks = read_startable_file(path, kind, sep, sheet_pattern, fast_datetime)
+    packed = pickle.dumps(blocks, protocol=5)
+    del blocks
+    if collect:
+        gc.collect()
+    return packed
