@@ -61,8 +61,8 @@ class _ReadAhead:
         self._file_reader = self._fs_loader.file_reader
         self._limit = limit
         self._in_workers = in_workers
-        # A full collection after each file only where it is cheap: in a sub-interpreter.
-        self._collect = _is_interpreter_pool(executor)
+        # Reads on a pergil pool run in sub-interpreters (see read_startable_file_packed).
+        self._own_interpreter = _is_interpreter_pool(executor)
         self._futures = {}
 
     def _submit(self, path, kind):
@@ -71,7 +71,7 @@ class _ReadAhead:
         sheet_pattern = None if pattern is None else (pattern.pattern, pattern.flags)
         args = (str(path), kind, sep, sheet_pattern, _FAST_DATETIME)
         if self._in_workers(kind):
-            return self._executor.submit(_WORKER_FUNCTION, *args, self._collect)
+            return self._executor.submit(_WORKER_FUNCTION, *args, self._own_interpreter)
         return _Deferred(_WORKER_FUNCTION, (*args, False))
 
     def fill(self, load_items, done):

@@ -191,6 +191,24 @@ def test_a_worker_gives_its_parse_arenas_back_after_a_file(tmp_path):
     assert counts["allocated current"] <= counts["highwater mark"] // 2, counts
 
 
+@pytest.mark.skipif(sys.version_info < (3, 13), reason="3.12 reads .xlsx in the caller")
+def test_a_worker_reads_xlsx_without_half_importing_numpy(tmp_path):
+    # openpyxl's optional numpy import fails in a worker after running part of numpy's
+    # __init__ (4.5 MiB per worker); load_startables' read skips it, and leaves no trace.
+    from pergil.tables._startable_worker import read_startable_file_packed
+
+    write_xlsx(tmp_path)
+    probe = ("(sorted(m for m in __import__('sys').modules if m.split('.')[0] == 'numpy'), "
+             "__import__('openpyxl').compat.numbers.NUMPY)")
+    with pergil.InterpreterPoolExecutor(max_workers=1) as ex:
+        ex.submit(read_startable_file_packed, str(tmp_path / "input_book.xlsx"), "xlsx", ";",
+                  None, True, True).result()
+        assert ex.submit(eval, probe).result() == ([], False)
+        with pytest.raises(ImportError) as refused:
+            ex.submit(__import__, "numpy").result()
+    assert "halted" not in str(refused.value)  # numpy's own refusal, not our None entry
+
+
 def test_import_pergil_tables_imports_no_pandas():
     code = ("import sys, pergil.tables, pergil.tables._startable_worker; "
             "print(sorted(m for m in ('pandas', 'numpy', 'pdtable', 'openpyxl') if m in sys.modules))")
