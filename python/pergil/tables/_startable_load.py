@@ -10,7 +10,6 @@ interpreter, so its blocks and its exception are exactly pdtable's.
 """
 
 import concurrent.futures
-import pickle
 import sys
 import warnings
 
@@ -124,12 +123,11 @@ def _file_blocks(proxy, future, orch):
     reader = proxy.reader
     include = isinstance(reader, IncludeReader)
     try:
-        sheets = pickle.loads(future.result())
+        sheets = future.result()
     except Exception:
         # Let pdtable read it and raise (or recover) exactly as load_files does.
         yield from proxy.read(orch)
         return
-    future = None  # the packed stream is garbage now: not held while the file is assembled
     location_file = proxy.load_location
     for sheet_name, entries in sheets:
         location_sheet = location_file.make_location_sheet(sheet_name)

@@ -80,19 +80,27 @@ def read_startable_file(path, kind, sep, sheet_pattern, fast_datetime, own_inter
 
 
 def read_startable_file_packed(path, kind, sep, sheet_pattern, fast_datetime, own_interpreter):
-    """read_startable_file's entries as one pickle stream (protocol 5, buffers in band), for
-    load_startables: a worker then holds no object of the file once it has returned.
+    """read_startable_file's sheets for load_startables, each block entry packed as its own
+    pickle stream (protocol 5, buffers in band): [(sheet name, [bytes, ...])].
 
     Why (issue 12, peak memory): the entries' small objects (names, tuples) are made while
     the parse fills new 1 MiB small-object arenas; alive until the result is sent, they and
     the free lists (tuples, lists, dicts, floats) refilled from the parse's garbage keep most
-    of those arenas mapped in every idle worker. Packed here, the entries are freed before the
-    task ends, and with ``own_interpreter`` (a pergil worker, where a full collection costs
-    ~1 ms) gc.collect() empties the free lists, so the arenas go back to the system.
+    of those arenas mapped in every idle worker. Packed here, an entry's objects are freed as
+    soon as its stream is made (so a file's columns are never held twice), and with
+    ``own_interpreter`` (a pergil worker, where a full collection costs ~1 ms) gc.collect()
+    empties the free lists, so the arenas go back to the system. A table's stream is over
+    pergil's loan threshold: it crosses by moving its pages, not by a copy.
     """
-    blocks = read_startable_file(path, kind, sep, sheet_pattern, fast_datetime, own_interpreter)
-    packed = pickle.dumps(blocks, protocol=5)
-    del blocks
+    sheets = read_startable_file(path, kind, sep, sheet_pattern, fast_datetime, own_interpreter)
+    packed = []
+    for name, entries in sheets:
+        entries.reverse()
+        streams = []
+        while entries:
+            streams.append(pickle.dumps(entries.pop(), protocol=5))
+        packed.append((name, streams))
+    sheets = entries = None  # (entries is unbound when no sheet matched)
     if own_interpreter:
         gc.collect()
     return packed
