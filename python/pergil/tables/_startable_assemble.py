@@ -6,6 +6,8 @@ handlers on raw cell grids and building tables parsed in the worker as pdtable's
 does, from numpy arrays over the worker's buffers (no Python object per numeric cell).
 """
 
+import pickle
+
 import numpy as np
 import pandas as pd
 from pdtable import Table, frame
@@ -89,10 +91,17 @@ def _handler(block_type):
     return dict(pdtable_blocks.DEFAULT_HANDLERS).get(block_type, pdtable_blocks.make_raw_cells)
 
 
-def sheet_blocks(entries, location_sheet, issue_tracker):
-    """Yield (BlockType, block) for one sheet's entries, as parse_blocks_stable yields them."""
+def sheet_blocks(packed_entries, location_sheet, issue_tracker):
+    """Yield (BlockType, block) for one sheet's entries, as parse_blocks_stable yields them.
+
+    ``packed_entries``: a list of one pickle stream per block entry (read_startable_file_packed),
+    emptied as it goes: one entry is unpacked at a time, and its buffers are freed once its
+    frame holds a copy, not when the whole file is done (peak memory, issue 12).
+    """
     fixer = make_sheet_fixer(location_sheet)
-    for type_value, row, kind, payload in entries:
+    packed_entries.reverse()
+    while packed_entries:
+        type_value, row, kind, payload = pickle.loads(packed_entries.pop())
         block_type = _BLOCK_TYPES[type_value]
         yield from _block_output(block_type, kind, payload, row, location_sheet, fixer, issue_tracker)
 

@@ -22,6 +22,9 @@ _ONE_MICROSECOND = timedelta(microseconds=1)
 # most microseconds, a year pandas holds in nanoseconds); anything else goes pdtable's way.
 _ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?")
 _MIN_YEAR, _MAX_YEAR = 1678, 2261
+# The codec is looked up (and its module imported) now, not in the middle of the first parse:
+# objects made then sit among the parse's cells and keep their arenas mapped (issue 12).
+"".encode("utf-32-le", "surrogatepass")
 
 # pdtable's _onoff_to_bool table, applied to normalized cells.
 _ONOFF = {0: False, 1: True, False: False, True: True, "0": False, "1": True,
@@ -149,10 +152,12 @@ def parse_table_fast(cells, fast_datetime):
     try:
         table_name, destinations, names, units = _header(cells)
         n_col = len(names)
-        data_rows = [line[:n_col] for line in cells[4:]]
+        data_rows = cells[4:]
         for line in data_rows:
             if len(line) < n_col:
                 raise _NeedsPdtable
+        # zip makes one column tuple at a time and stops after the n_col named ones: no
+        # truncated copy of every row (a block's rows are most of a worker's peak memory).
         columns = [
             _column(unit, values, fast_datetime)
             for unit, values in zip(units, zip(*data_rows))

@@ -22,9 +22,9 @@ from pdtable.table_origin import LoadItem, NullInputIssueTracker
 
 from pergil import _core
 from pergil.tables._startable_assemble import sheet_blocks
-from pergil.tables._startable_worker import read_startable_file
+from pergil.tables._startable_worker import read_startable_file_packed
 
-_WORKER_FUNCTION = read_startable_file
+_WORKER_FUNCTION = read_startable_file_packed
 # pandas 3 infers other datetime resolutions from strings; only pandas < 3 is proven ns here.
 _FAST_DATETIME = int(pd.__version__.split(".")[0]) < 3
 _XLSX_IN_WORKERS = sys.version_info >= (3, 13)
@@ -60,6 +60,8 @@ class _ReadAhead:
         self._file_reader = self._fs_loader.file_reader
         self._limit = limit
         self._in_workers = in_workers
+        # Reads on a pergil pool run in sub-interpreters (see read_startable_file_packed).
+        self._own_interpreter = _is_interpreter_pool(executor)
         self._futures = {}
 
     def _submit(self, path, kind):
@@ -68,8 +70,8 @@ class _ReadAhead:
         sheet_pattern = None if pattern is None else (pattern.pattern, pattern.flags)
         args = (str(path), kind, sep, sheet_pattern, _FAST_DATETIME)
         if self._in_workers(kind):
-            return self._executor.submit(_WORKER_FUNCTION, *args)
-        return _Deferred(_WORKER_FUNCTION, args)
+            return self._executor.submit(_WORKER_FUNCTION, *args, self._own_interpreter)
+        return _Deferred(_WORKER_FUNCTION, (*args, False))
 
     def fill(self, load_items, done):
         """Start reads for queued files (next to be popped first) up to the in-flight limit."""
@@ -238,11 +240,15 @@ def load_startables(
             executor.shutdown(wait=True, cancel_futures=True)
 
 
-def _xlsx_policy(executor):
-    """Which kinds run on the executor: .xlsx stays in the main interpreter on 3.12 pergil pools."""
+def _is_interpreter_pool(executor):
     from pergil import InterpreterPoolExecutor
 
-    if _XLSX_IN_WORKERS or not isinstance(executor, InterpreterPoolExecutor):
+    return isinstance(executor, InterpreterPoolExecutor)
+
+
+def _xlsx_policy(executor):
+    """Which kinds run on the executor: .xlsx stays in the main interpreter on 3.12 pergil pools."""
+    if _XLSX_IN_WORKERS or not _is_interpreter_pool(executor):
         return lambda kind: True
     warned = []
 

@@ -7,9 +7,12 @@ which would unquote fields pdtable keeps), .xlsx through openpyxl in read-only, 
 (pdtable.io._excel_openpyxl.read_sheets).
 """
 
+import gc
 import re
+import sys
 
 from pergil import _core
+from pergil._wire import pickle
 from pergil.tables._startable_blocks import split_blocks
 
 
@@ -21,12 +24,35 @@ def read_csv_blocks(path, sep, fast_datetime):
         return [(None, split_blocks(cell_rows, fast_datetime))]
 
 
-def read_xlsx_blocks(path, sheet_pattern, fast_datetime):
+def _import_openpyxl_without_numpy():
+    """Imports openpyxl in a sub-interpreter, where numpy cannot load, without trying numpy.
+
+    openpyxl tries ``import numpy`` and goes without it on ImportError
+    (openpyxl/compat/numbers.py). numpy refuses sub-interpreters, but only after part of its
+    __init__ ran: 4.5 MiB of every worker's memory for nothing (issue 12; openpyxl costs a
+    worker 13.5 MiB instead of 18). A None in sys.modules fails that import at once with the
+    ImportError openpyxl expects; the entry is taken out again, so that a later
+    ``import numpy`` in the worker fails with its own message.
+    """
+    if "numpy" in sys.modules:
+        return
+    sys.modules["numpy"] = None
+    try:
+        import openpyxl  # noqa: F401
+    finally:
+        if "numpy" in sys.modules and sys.modules["numpy"] is None:
+            del sys.modules["numpy"]
+
+
+def read_xlsx_blocks(path, sheet_pattern, fast_datetime, own_interpreter=False):
     """[(sheet name, block entries)] for the sheets of one workbook whose name matches.
 
     sheet_pattern is None or (pattern, flags) of the caller's compiled ``sheet_name_pattern``;
-    matching uses ``re.match`` as pdtable's read_excel does.
+    matching uses ``re.match`` as pdtable's read_excel does. ``own_interpreter``: this runs
+    in a pergil worker (a sub-interpreter), where numpy cannot load.
     """
+    if own_interpreter and "openpyxl" not in sys.modules:
+        _import_openpyxl_without_numpy()
     import openpyxl
 
     pattern = None if sheet_pattern is None else re.compile(*sheet_pattern)
@@ -43,11 +69,38 @@ def read_xlsx_blocks(path, sheet_pattern, fast_datetime):
         wb.close()
 
 
-def read_startable_file(path, kind, sep, sheet_pattern, fast_datetime):
+def read_startable_file(path, kind, sep, sheet_pattern, fast_datetime, own_interpreter=False):
     """Block entries of one file: kind is "csv" or "xlsx"."""
     # The previous file's cells and result are freed by now: return their pages before this
     # file's take new ones (peak memory; the caller trims after each file it assembles too).
     _core.trim_heap()
     if kind == "csv":
         return read_csv_blocks(path, sep, fast_datetime)
-    return read_xlsx_blocks(path, sheet_pattern, fast_datetime)
+    return read_xlsx_blocks(path, sheet_pattern, fast_datetime, own_interpreter)
+
+
+def read_startable_file_packed(path, kind, sep, sheet_pattern, fast_datetime, own_interpreter):
+    """read_startable_file's sheets for load_startables, each block entry packed as its own
+    pickle stream (protocol 5, buffers in band): [(sheet name, [bytes, ...])].
+
+    Why (issue 12, peak memory): the entries' small objects (names, tuples) are made while
+    the parse fills new 1 MiB small-object arenas; alive until the result is sent, they and
+    the free lists (tuples, lists, dicts, floats) refilled from the parse's garbage keep most
+    of those arenas mapped in every idle worker. Packed here, an entry's objects are freed as
+    soon as its stream is made (so a file's columns are never held twice), and with
+    ``own_interpreter`` (a pergil worker, where a full collection costs ~1 ms) gc.collect()
+    empties the free lists, so the arenas go back to the system. A table's stream is over
+    pergil's loan threshold: it crosses by moving its pages, not by a copy.
+    """
+    sheets = read_startable_file(path, kind, sep, sheet_pattern, fast_datetime, own_interpreter)
+    packed = []
+    for name, entries in sheets:
+        entries.reverse()
+        streams = []
+        while entries:
+            streams.append(pickle.dumps(entries.pop(), protocol=5))
+        packed.append((name, streams))
+    sheets = entries = None  # (entries is unbound when no sheet matched)
+    if own_interpreter:
+        gc.collect()
+    return packed

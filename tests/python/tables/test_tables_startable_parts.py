@@ -1,5 +1,6 @@
 """load_startables' parts against pdtable's: the worker's column fast paths cell by cell, pool
-handling (own pool, caller's pool, thread pool, early close), the 3.12 .xlsx fallback, imports."""
+handling (own pool, caller's pool, thread pool, early close), the 3.12 .xlsx fallback, imports,
+and the small-object arenas a worker keeps after a file."""
 
 import datetime
 import math
@@ -160,6 +161,54 @@ def test_a_workbook_whose_sheets_all_miss_the_pattern_loads_as_load_files(tmp_pa
         warnings.simplefilter("ignore", RuntimeWarning)  # 3.12's .xlsx-in-the-caller notice
         got = describe(lambda: load_startables(["/input_book.xlsx"], workers=workers, **kwargs))
     assert got == expected
+
+
+_ARENA_CHECK = """
+import sys, pergil
+from pergil.tables._startable_worker import read_startable_file_packed
+with pergil.InterpreterPoolExecutor(max_workers=1) as ex:
+    ex.submit(read_startable_file_packed, sys.argv[1], "csv", ";", None, True, True).result()
+    ex.submit(sys._debugmallocstats).result()  # the worker's own small-object allocator
+"""
+
+
+def _arena_counts(text):
+    found = dict(re.findall(r"# arenas (highwater mark|allocated current) += +(\d+)", text))
+    return {name: int(count) for name, count in found.items()}
+
+
+@pytest.mark.skipif(sys.version_info < (3, 13), reason="3.12's sys._debugmallocstats aborts in "
+                    "a sub-interpreter (free(): invalid pointer), the probe this test needs")
+def test_a_worker_gives_its_parse_arenas_back_after_a_file(tmp_path):
+    # Issue 12 (peak memory): the parse of 3 tables of 20,000 rows takes ~12 small-object
+    # arenas (1 MiB each); the entries leave packed and the free lists are emptied, so an idle
+    # worker keeps about the 3-4 it started with. Before: 7-8, pinned by a few objects each.
+    write_big(tmp_path, n_files=1, rows=20_000)
+    out = subprocess.run([sys.executable, "-c", _ARENA_CHECK, str(tmp_path / "input_big_0.csv")],
+                         capture_output=True, text=True, timeout=120, check=True)
+    counts = _arena_counts(out.stderr)
+    if len(counts) != 2:
+        pytest.skip("pymalloc is not the allocator here (PYTHONMALLOC=malloc or a sanitizer)")
+    assert counts["highwater mark"] >= 8, counts  # the file is big enough to tell
+    assert counts["allocated current"] <= counts["highwater mark"] // 2, counts
+
+
+@pytest.mark.skipif(sys.version_info < (3, 13), reason="3.12 reads .xlsx in the caller")
+def test_a_worker_reads_xlsx_without_half_importing_numpy(tmp_path):
+    # openpyxl's optional numpy import fails in a worker after running part of numpy's
+    # __init__ (4.5 MiB per worker); load_startables' read skips it, and leaves no trace.
+    from pergil.tables._startable_worker import read_startable_file_packed
+
+    write_xlsx(tmp_path)
+    probe = ("(sorted(m for m in __import__('sys').modules if m.split('.')[0] == 'numpy'), "
+             "__import__('openpyxl').compat.numbers.NUMPY)")
+    with pergil.InterpreterPoolExecutor(max_workers=1) as ex:
+        ex.submit(read_startable_file_packed, str(tmp_path / "input_book.xlsx"), "xlsx", ";",
+                  None, True, True).result()
+        assert ex.submit(eval, probe).result() == ([], False)
+        with pytest.raises(ImportError) as refused:
+            ex.submit(__import__, "numpy").result()
+    assert "halted" not in str(refused.value)  # numpy's own refusal, not our None entry
 
 
 def test_import_pergil_tables_imports_no_pandas():
