@@ -312,3 +312,24 @@ def test_given_executor_that_is_shut_down_fails_clearly(files):
     pool.shutdown()
     with pytest.raises(RuntimeError, match="shutdown"):
         pt.read_many([files["generated_xlsx"]], pool)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 13), reason="3.12 reads .xlsx in the caller")
+def test_a_worker_reads_xlsx_without_half_importing_numpy(tmp_path):
+    # As load_startables' workers: openpyxl's optional numpy import would run part of numpy's
+    # __init__ in the worker before numpy refuses it (4.5 MiB per worker).
+    import pergil
+    from pergil.tables import _xlsx_worker
+
+    path = table_data.write_plain_xlsx(str(tmp_path / "plain.xlsx"), 20)
+    probe = ("(sorted(m for m in __import__('sys').modules if m.split('.')[0] == 'numpy'), "
+             "__import__('openpyxl').compat.numbers.NUMPY)")
+    with pergil.InterpreterPoolExecutor(max_workers=1) as ex:
+        cells = ex.submit(_xlsx_worker.read_cells, path, 0, None, None).result()
+        assert cells["sheet_names"] and ex.submit(eval, probe).result() == ([], False)
+        with pytest.raises(ImportError) as refused:
+            ex.submit(__import__, "numpy").result()
+    assert "halted" not in str(refused.value)  # numpy's own refusal, not a None entry
+    frames = pt.read_many([path], workers=1)  # and the result is still read_excel's
+    pandas = pytest.importorskip("pandas")
+    pandas.testing.assert_frame_equal(frames[path], pandas.read_excel(path))

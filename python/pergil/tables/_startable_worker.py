@@ -14,6 +14,7 @@ import sys
 from pergil import _core
 from pergil._wire import pickle
 from pergil.tables._startable_blocks import split_blocks
+from pergil.tables._worker_imports import import_openpyxl_without_numpy
 
 
 def read_csv_blocks(path, sep, fast_datetime):
@@ -24,26 +25,6 @@ def read_csv_blocks(path, sep, fast_datetime):
         return [(None, split_blocks(cell_rows, fast_datetime))]
 
 
-def _import_openpyxl_without_numpy():
-    """Imports openpyxl in a sub-interpreter, where numpy cannot load, without trying numpy.
-
-    openpyxl tries ``import numpy`` and goes without it on ImportError
-    (openpyxl/compat/numbers.py). numpy refuses sub-interpreters, but only after part of its
-    __init__ ran: 4.5 MiB of every worker's memory for nothing (issue 12; openpyxl costs a
-    worker 13.5 MiB instead of 18). A None in sys.modules fails that import at once with the
-    ImportError openpyxl expects; the entry is taken out again, so that a later
-    ``import numpy`` in the worker fails with its own message.
-    """
-    if "numpy" in sys.modules:
-        return
-    sys.modules["numpy"] = None
-    try:
-        import openpyxl  # noqa: F401
-    finally:
-        if "numpy" in sys.modules and sys.modules["numpy"] is None:
-            del sys.modules["numpy"]
-
-
 def read_xlsx_blocks(path, sheet_pattern, fast_datetime, own_interpreter=False):
     """[(sheet name, block entries)] for the sheets of one workbook whose name matches.
 
@@ -52,7 +33,7 @@ def read_xlsx_blocks(path, sheet_pattern, fast_datetime, own_interpreter=False):
     in a pergil worker (a sub-interpreter), where numpy cannot load.
     """
     if own_interpreter and "openpyxl" not in sys.modules:
-        _import_openpyxl_without_numpy()
+        import_openpyxl_without_numpy()
     import openpyxl
 
     pattern = None if sheet_pattern is None else re.compile(*sheet_pattern)
