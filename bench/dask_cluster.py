@@ -12,7 +12,7 @@ InterpreterPlugin, 2 own-GIL workers). Workloads: N x fib(FIB) (32 x fib(27)); l
 CSV files of R rows (32 x 20,000) into typed columns with the csv module (pure Python, one
 file per task); and pergil.tables' table loading: F StarTable CSV files of S rows in 4 tables
 (16 x 25,000, as bench/tables.py's set) read by load_startables' worker reader, whose block
-entries go back to the client. Each run is a fresh subprocess; rounds interleave the clusters.
+entries go back to the client packed as load_startables packs them. Each run is a fresh subprocess; rounds interleave the clusters.
 Reports medians of the compute time (cluster start and a first call of the function on every
 worker excluded), the speed-up over ``threads``, the CPU time the worker processes spent in it
 (user + system; a check on the wall times on a loaded machine), and the peak RSS of the
@@ -76,10 +76,11 @@ def load_csv(path):
 def read_startable(path):
     """pergil.tables' table loading: one StarTable CSV file read into the block entries that
     load_startables assembles into pdtable objects (pure Python, the same code on every
-    cluster; the entries, numbers as array buffers, go back to the client)."""
-    from pergil.tables._startable_worker import read_startable_file
+    cluster), packed as load_startables' workers pack them: one pickle stream per block, so
+    the result is a few bytes objects for Dask to move, not thousands of objects to walk."""
+    from pergil.tables._startable_worker import read_startable_file_packed
 
-    return read_startable_file(path, "csv", ";", None, True)
+    return read_startable_file_packed(path, "csv", ";", None, True, False)
 
 
 class PeakRss:
