@@ -80,7 +80,7 @@ def read_startable(path):
     the result is a few bytes objects for Dask to move, not thousands of objects to walk."""
     from pergil.tables._startable_worker import read_startable_file_packed
 
-    return read_startable_file_packed(path, "csv", ";", None, True, False)
+    return read_startable_file_packed(path, "csv", ";", None, True)
 
 
 class PeakRss:

@@ -60,8 +60,6 @@ class _ReadAhead:
         self._file_reader = self._fs_loader.file_reader
         self._limit = limit
         self._in_workers = in_workers
-        # Reads on a pergil pool run in sub-interpreters (see read_startable_file_packed).
-        self._own_interpreter = _is_interpreter_pool(executor)
         self._futures = {}
 
     def _submit(self, path, kind):
@@ -70,8 +68,8 @@ class _ReadAhead:
         sheet_pattern = None if pattern is None else (pattern.pattern, pattern.flags)
         args = (str(path), kind, sep, sheet_pattern, _FAST_DATETIME)
         if self._in_workers(kind):
-            return self._executor.submit(_WORKER_FUNCTION, *args, self._own_interpreter)
-        return _Deferred(_WORKER_FUNCTION, (*args, False))
+            return self._executor.submit(_WORKER_FUNCTION, *args)
+        return _Deferred(_WORKER_FUNCTION, args)
 
     def fill(self, load_items, done):
         """Start reads for queued files (next to be popped first) up to the in-flight limit."""
@@ -240,15 +238,11 @@ def load_startables(
             executor.shutdown(wait=True, cancel_futures=True)
 
 
-def _is_interpreter_pool(executor):
-    from pergil import InterpreterPoolExecutor
-
-    return isinstance(executor, InterpreterPoolExecutor)
-
-
 def _xlsx_policy(executor):
     """Which kinds run on the executor: .xlsx stays in the main interpreter on 3.12 pergil pools."""
-    if _XLSX_IN_WORKERS or not _is_interpreter_pool(executor):
+    from pergil import InterpreterPoolExecutor
+
+    if _XLSX_IN_WORKERS or not isinstance(executor, InterpreterPoolExecutor):
         return lambda kind: True
     warned = []
 

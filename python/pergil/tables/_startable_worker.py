@@ -9,12 +9,11 @@ which would unquote fields pdtable keeps), .xlsx through openpyxl in read-only, 
 
 import gc
 import re
-import sys
 
 from pergil import _core
 from pergil._wire import pickle
 from pergil.tables._startable_blocks import split_blocks
-from pergil.tables._worker_imports import import_openpyxl_without_numpy
+from pergil.tables._worker_imports import import_openpyxl_without_numpy, in_pergil_worker
 
 
 def read_csv_blocks(path, sep, fast_datetime):
@@ -25,15 +24,13 @@ def read_csv_blocks(path, sep, fast_datetime):
         return [(None, split_blocks(cell_rows, fast_datetime))]
 
 
-def read_xlsx_blocks(path, sheet_pattern, fast_datetime, own_interpreter=False):
+def read_xlsx_blocks(path, sheet_pattern, fast_datetime):
     """[(sheet name, block entries)] for the sheets of one workbook whose name matches.
 
     sheet_pattern is None or (pattern, flags) of the caller's compiled ``sheet_name_pattern``;
-    matching uses ``re.match`` as pdtable's read_excel does. ``own_interpreter``: this runs
-    in a pergil worker (a sub-interpreter), where numpy cannot load.
+    matching uses ``re.match`` as pdtable's read_excel does.
     """
-    if own_interpreter and "openpyxl" not in sys.modules:
-        import_openpyxl_without_numpy()
+    import_openpyxl_without_numpy()  # in a pergil worker, without numpy's failed import
     import openpyxl
 
     pattern = None if sheet_pattern is None else re.compile(*sheet_pattern)
@@ -50,17 +47,17 @@ def read_xlsx_blocks(path, sheet_pattern, fast_datetime, own_interpreter=False):
         wb.close()
 
 
-def read_startable_file(path, kind, sep, sheet_pattern, fast_datetime, own_interpreter=False):
+def read_startable_file(path, kind, sep, sheet_pattern, fast_datetime):
     """Block entries of one file: kind is "csv" or "xlsx"."""
     # The previous file's cells and result are freed by now: return their pages before this
     # file's take new ones (peak memory; the caller trims after each file it assembles too).
     _core.trim_heap()
     if kind == "csv":
         return read_csv_blocks(path, sep, fast_datetime)
-    return read_xlsx_blocks(path, sheet_pattern, fast_datetime, own_interpreter)
+    return read_xlsx_blocks(path, sheet_pattern, fast_datetime)
 
 
-def read_startable_file_packed(path, kind, sep, sheet_pattern, fast_datetime, own_interpreter):
+def read_startable_file_packed(path, kind, sep, sheet_pattern, fast_datetime):
     """read_startable_file's sheets for load_startables, each block entry packed as its own
     pickle stream (protocol 5, buffers in band): [(sheet name, [bytes, ...])].
 
@@ -69,11 +66,11 @@ def read_startable_file_packed(path, kind, sep, sheet_pattern, fast_datetime, ow
     the free lists (tuples, lists, dicts, floats) refilled from the parse's garbage keep most
     of those arenas mapped in every idle worker. Packed here, an entry's objects are freed as
     soon as its stream is made (so a file's columns are never held twice), and with
-    ``own_interpreter`` (a pergil worker, where a full collection costs ~1 ms) gc.collect()
+    in a pergil worker (where a full collection costs ~1 ms) gc.collect()
     empties the free lists, so the arenas go back to the system. A table's stream is over
     pergil's loan threshold: it crosses by moving its pages, not by a copy.
     """
-    sheets = read_startable_file(path, kind, sep, sheet_pattern, fast_datetime, own_interpreter)
+    sheets = read_startable_file(path, kind, sep, sheet_pattern, fast_datetime)
     packed = []
     for name, entries in sheets:
         entries.reverse()
@@ -82,6 +79,6 @@ def read_startable_file_packed(path, kind, sep, sheet_pattern, fast_datetime, ow
             streams.append(pickle.dumps(entries.pop(), protocol=5))
         packed.append((name, streams))
     sheets = entries = None  # (entries is unbound when no sheet matched)
-    if own_interpreter:
+    if in_pergil_worker():
         gc.collect()
     return packed

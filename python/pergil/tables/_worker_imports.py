@@ -6,6 +6,11 @@ import sys
 from pergil import _worker
 
 
+def in_pergil_worker():
+    """True in a pergil worker interpreter (the engine sets TaskInterrupted there)."""
+    return _worker.TaskInterrupted is not None
+
+
 def import_openpyxl_without_numpy():
     """Imports openpyxl in a sub-interpreter, where numpy cannot load, without trying numpy.
 
@@ -18,7 +23,9 @@ def import_openpyxl_without_numpy():
     with numpy loaded) it is a plain ``import openpyxl``: there numpy may load, and openpyxl
     should know it.
     """
-    if _worker.TaskInterrupted is None or "numpy" in sys.modules:  # not in a pergil worker
+    if "openpyxl" in sys.modules:
+        return
+    if not in_pergil_worker() or "numpy" in sys.modules:
         import openpyxl  # noqa: F401
         return
     sys.modules["numpy"] = None

@@ -6,24 +6,15 @@ that the caller can run pandas' own sheet parsing on them and get ``pandas.read_
 result. Keep this module's imports to the standard library and openpyxl: it runs in workers.
 """
 
-import sys
-
 from pergil.tables._worker_imports import import_openpyxl_without_numpy
 
 # openpyxl.load_workbook's arguments as pandas passes them (engine_kwargs override them).
 WORKBOOK_DEFAULTS = {"read_only": True, "data_only": True, "keep_links": False}
 
 
-def _import_openpyxl():
-    """Imports openpyxl; in a worker without trying numpy (see import_openpyxl_without_numpy;
-    in the caller, pandas has imported numpy and this is a plain import)."""
-    if "openpyxl" not in sys.modules:
-        import_openpyxl_without_numpy()
-
-
 def probe():
     """Imports openpyxl (and with it pyexpat): raises ImportError where a worker cannot."""
-    _import_openpyxl()  # the import is the probe
+    import_openpyxl_without_numpy()  # the import is the probe
     return True
 
 
@@ -129,7 +120,7 @@ def read_cells(path, sheet_name, rows_needed, engine_kwargs, na_strings=None):
     With ``na_strings`` (pandas' default NA strings; the caller passes them only where every
     parsing option is at its default), a sheet whose frame _xlsx_columns can prove goes to
     "typed" as columns instead of to "sheets" as rows."""
-    _import_openpyxl()
+    import_openpyxl_without_numpy()
     from openpyxl import load_workbook
 
     from pergil.tables._xlsx_columns import typed_sheet

@@ -167,7 +167,7 @@ _ARENA_CHECK = """
 import sys, pergil
 from pergil.tables._startable_worker import read_startable_file_packed
 with pergil.InterpreterPoolExecutor(max_workers=1) as ex:
-    ex.submit(read_startable_file_packed, sys.argv[1], "csv", ";", None, True, True).result()
+    ex.submit(read_startable_file_packed, sys.argv[1], "csv", ";", None, True).result()
     ex.submit(sys._debugmallocstats).result()  # the worker's own small-object allocator
 """
 
@@ -204,7 +204,7 @@ def test_a_worker_reads_xlsx_without_half_importing_numpy(tmp_path):
              "__import__('openpyxl').compat.numbers.NUMPY)")
     with pergil.InterpreterPoolExecutor(max_workers=1) as ex:
         ex.submit(read_startable_file_packed, str(tmp_path / "input_book.xlsx"), "xlsx", ";",
-                  None, True, True).result()
+                  None, True).result()
         assert ex.submit(eval, probe).result() == ([], False)
         with pytest.raises(ImportError) as refused:
             ex.submit(__import__, "numpy").result()
