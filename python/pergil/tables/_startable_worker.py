@@ -65,10 +65,10 @@ def read_startable_file_packed(path, kind, sep, sheet_pattern, fast_datetime):
     the parse fills new 1 MiB small-object arenas; alive until the result is sent, they and
     the free lists (tuples, lists, dicts, floats) refilled from the parse's garbage keep most
     of those arenas mapped in every idle worker. Packed here, an entry's objects are freed as
-    soon as its stream is made (so a file's columns are never held twice), and with
-    in a pergil worker (where a full collection costs ~1 ms) gc.collect()
-    empties the free lists, so the arenas go back to the system. A table's stream is over
-    pergil's loan threshold: it crosses by moving its pages, not by a copy.
+    soon as its stream is made (so a file's columns are never held twice), and in a pergil
+    worker (where a full collection costs ~1 ms) gc.collect() empties the free lists, so the
+    arenas go back to the system. A table's stream is over pergil's loan threshold: it
+    crosses by moving its pages, not by a copy.
     """
     sheets = read_startable_file(path, kind, sep, sheet_pattern, fast_datetime)
     packed = []
