@@ -57,7 +57,8 @@ def test_exceptions_say_when_they_are_raised():
 # ---- pergil.tables and pergil.dask: their names load with pandas/pdtable and distributed ----
 
 API_RST = pathlib.Path(__file__).resolve().parents[2] / "docs" / "api.rst"
-TABLES_NAMES = ("ReadError", "frame_from_columns", "load_startables", "read_many")
+TABLES_NAMES = ("ReadError", "frame_from_columns", "load_startables", "read_many",
+                "shutdown_workers")
 DASK_NAMES = ("EXECUTOR_NAME", "THREADS_NAME", "InterpreterPlugin", "WorkerExecutor",
               "refused_by_subinterpreter", "plugin_from_config", "dask_setup")
 DASK_CONSTANTS = ("EXECUTOR_NAME", "THREADS_NAME")  # str values: documented in api.rst

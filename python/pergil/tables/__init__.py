@@ -9,6 +9,7 @@ _EXPORTS = {
     "read_many": "pergil.tables._read_many",
     "ReadError": "pergil.tables._read_many",
     "frame_from_columns": "pergil.tables._columns",
+    "shutdown_workers": "pergil.tables._pool",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -162,9 +162,10 @@ def read_many(paths, workers=None, *, sheet_name=0, errors="raise", progress=Fal
     Each value equals ``pandas.read_csv(path, **options)`` (CSV: any suffix but Excel's) or
     ``pandas.read_excel(path, sheet_name=sheet_name, **options)`` (.xlsx, .xlsm, .xls, .ods,
     .xlsb); ``sheet_name=None`` or a list gives {sheet: DataFrame} per path, as pandas does.
-    ``workers``: threads and pergil workers to use (default: the usable CPU count), or an
-    existing ``pergil.InterpreterPoolExecutor`` to read the .xlsx files on (it stays open, so
-    repeated calls pay no pool start; as many threads as it has workers).
+    ``workers``: threads and pergil workers to use (default: the usable CPU count; the .xlsx
+    files run on the pergil pool pergil.tables keeps for that count between calls, see
+    ``shutdown_workers``), or an existing ``pergil.InterpreterPoolExecutor`` to read the
+    .xlsx files on (as many threads as it has workers).
     ``errors="raise"`` raises the first failing file's exception (pandas' own, with a note
     naming the file) and cancels the rest; ``errors="collect"`` maps each failing path to a
     ``ReadError`` (path, row, cause) and reads the others. ``progress=True`` shows a bar of
@@ -199,35 +200,28 @@ def read_many(paths, workers=None, *, sheet_name=0, errors="raise", progress=Fal
     _validate(errors, sheet_name, options, routes)
     excel_files = sum(route == "worker" for route in routes.values())
     with Progress(paths, progress) as bar, ThreadPoolExecutor(workers) as threads:
-        pool = _worker_pool(min(workers, excel_files), routes, given) if excel_files else None
-        try:
-            reads = _Reads(threads, pool, sheet_name, options)
-            results = _run(reads, routes, errors, bar)
-        finally:
-            if pool is not None and pool is not given:
-                pool.shutdown(wait=True, cancel_futures=True, interrupt_running=True)
+        pool = _worker_pool(workers, routes, given) if excel_files else None
+        reads = _Reads(threads, pool, sheet_name, options)
+        results = _run(reads, routes, errors, bar)
     return {path: results[path] for path in paths}
 
 
 def _worker_pool(workers, routes, given=None):
-    """A pergil pool for the .xlsx files (``given``, the caller's, if not None), or None (and
-    those files go to threads, with a warning saying why) where openpyxl cannot load in a
+    """A pergil pool for the .xlsx files (``given``, the caller's, or the kept one), or None
+    (and those files go to threads, with a warning saying why) where openpyxl cannot load in a
     worker (CPython 3.12: pyexpat)."""
-    import pergil
-
     from pergil.tables import _excel_cells
+    from pergil.tables._pool import kept_pool
 
     pool = None
     problem = _worker_verdict[0] if _worker_verdict else None
     if problem is None and not _excel_cells.supported():
         problem = "this pandas has no BaseExcelReader to feed the cells into"
     if problem is None:
-        pool = given or pergil.InterpreterPoolExecutor(max_workers=workers)
+        pool = given or kept_pool(workers)
         problem = _worker_problem(pool)
         if problem is None:
             return pool
-        if pool is not given:
-            pool.shutdown(wait=True)
     warnings.warn(f"pergil.tables.read_many: .xlsx files are read by pandas on threads of the "
                   f"main interpreter, not in pergil workers, on Python {sys.version.split()[0]}: "
                   f"{problem}",
@@ -246,27 +240,36 @@ def _run(reads, routes, errors, bar):
         future.pergil_path, future.pergil_route = path, route
         pending[future] = path
     results = {}
-    while pending:
-        done, _ = wait(pending, return_when=FIRST_COMPLETED)
-        for future in done:
-            path = pending.pop(future)
-            try:
-                value, follow_up = reads.finish(future, future.pergil_route)
-            except Exception as error:  # noqa: BLE001 - per errors=
-                if errors == "raise":
-                    _cancel(pending)
-                    error.add_note(f"pergil.tables.read_many: while reading {os.fspath(path)}")
-                    raise
-                results[path] = _collected(path, error)
-                bar.update(path)
-                continue
-            if follow_up is not None:
-                follow_up.pergil_path, follow_up.pergil_route = path, "excel"
-                pending[follow_up] = path
-                continue
-            results[path] = value
-            bar.update(path)
+    try:
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                _finish_one(future, pending, results, reads, errors, bar)
+    except BaseException:
+        # The first failure with errors="raise", or Ctrl-C: the other reads stop (a cancelled
+        # pergil task is interrupted at its next bytecode), the pool stays for later calls.
+        _cancel(pending)
+        raise
     return results
+
+
+def _finish_one(future, pending, results, reads, errors, bar):
+    path = pending.pop(future)
+    try:
+        value, follow_up = reads.finish(future, future.pergil_route)
+    except Exception as error:  # noqa: BLE001 - per errors=
+        if errors == "raise":
+            error.add_note(f"pergil.tables.read_many: while reading {os.fspath(path)}")
+            raise
+        results[path] = _collected(path, error)
+        bar.update(path)
+        return
+    if follow_up is not None:
+        follow_up.pergil_path, follow_up.pergil_route = path, "excel"
+        pending[follow_up] = path
+        return
+    results[path] = value
+    bar.update(path)
 
 
 def _collected(path, error):

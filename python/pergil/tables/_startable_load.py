@@ -21,6 +21,7 @@ from pdtable.store import BlockType
 from pdtable.table_origin import LoadItem, NullInputIssueTracker
 
 from pergil import _core
+from pergil.tables._pool import kept_pool
 from pergil.tables._startable_assemble import sheet_blocks
 from pergil.tables._startable_worker import read_startable_file_packed
 
@@ -54,8 +55,9 @@ def _file_kind(path):
 class _ReadAhead:
     """Futures of worker reads, keyed by resolved path, started in the order pop() will need."""
 
-    def __init__(self, executor, loader, limit, in_workers):
+    def __init__(self, executor, loader, limit, in_workers, kept_count=None):
         self._executor = executor
+        self._kept_count = kept_count  # the worker count of a kept pool, None for the caller's
         self._fs_loader = getattr(loader, "loader", loader)  # unwrap IncludeLoader
         self._file_reader = self._fs_loader.file_reader
         self._limit = limit
@@ -67,9 +69,17 @@ class _ReadAhead:
         pattern = self._file_reader.sheet_name_pattern
         sheet_pattern = None if pattern is None else (pattern.pattern, pattern.flags)
         args = (str(path), kind, sep, sheet_pattern, _FAST_DATETIME)
-        if self._in_workers(kind):
+        if not self._in_workers(kind):
+            return _Deferred(_WORKER_FUNCTION, args)
+        try:
             return self._executor.submit(_WORKER_FUNCTION, *args)
-        return _Deferred(_WORKER_FUNCTION, args)
+        except RuntimeError:
+            if self._kept_count is None:
+                raise  # the caller's executor: its shutdown is the caller's to report
+            # The kept pool was ended under this load (shutdown_workers or os.fork() in
+            # another thread; its cancelled reads fall back to pdtable): go on in a new one.
+            self._executor = kept_pool(self._kept_count)
+            return self._executor.submit(_WORKER_FUNCTION, *args)
 
     def fill(self, load_items, done):
         """Start reads for queued files (next to be popped first) up to the in-flight limit."""
@@ -109,11 +119,12 @@ class _Deferred:
 
 
 def _make_executor(workers):
+    """(the caller's Executor, None), or (the pool pergil.tables keeps for ``workers``, its
+    worker count): see _pool."""
     if isinstance(workers, concurrent.futures.Executor):
-        return workers, False
-    from pergil import InterpreterPoolExecutor
-
-    return InterpreterPoolExecutor(max_workers=workers), True
+        return workers, None
+    pool = kept_pool(workers)
+    return pool, pool.max_workers
 
 
 def _file_blocks(proxy, future, orch):
@@ -190,8 +201,9 @@ def load_startables(
     """Load a StarTable input set as ``pdtable.io.load.load_files`` does, on all cores.
 
     Takes load_files' arguments and yields the same ``(BlockType, block)`` pairs in the same
-    order. ``workers`` is a worker count (None: all usable CPUs; a pergil
-    InterpreterPoolExecutor is started and shut down here) or an existing Executor to use.
+    order. ``workers`` is a worker count (None: all usable CPUs), run on the pergil pool
+    pergil.tables keeps for that count between calls (ended interpreters would keep their
+    memory, call after call; ``shutdown_workers`` ends it), or an existing Executor to use.
     A custom ``file_reader`` or ``additional_protocol_loaders`` are pdtable extension points
     whose reading pergil cannot move to workers: load_files itself runs then.
 
@@ -222,20 +234,19 @@ def load_startables(
     if roots is None and root_folder is not None:
         roots = ["/"]
     load_roots = [LoadItem(str(f), source=None) for f in roots]
-    executor, owned = _make_executor(workers)
+    executor, kept_count = _make_executor(workers)
+    n_workers = getattr(executor, "_max_workers", None) or 2
+    in_workers = _xlsx_policy(executor)
+    # One file ahead per worker plus one: every worker stays busy while the caller
+    # assembles, and at most n_workers + 1 files' results wait in memory.
+    read_ahead = _ReadAhead(executor, loader, n_workers + 1, in_workers, kept_count)
     try:
-        n_workers = getattr(executor, "_max_workers", None) or 2
-        in_workers = _xlsx_policy(executor)
-        # One file ahead per worker plus one: every worker stays busy while the caller
-        # assembles, and at most n_workers + 1 files' results wait in memory.
-        read_ahead = _ReadAhead(executor, loader, n_workers + 1, in_workers)
-        try:
-            yield from _queued_load(load_roots, loader, issue_tracker, read_ahead)
-        finally:
-            read_ahead.cancel_all()
+        yield from _queued_load(load_roots, loader, issue_tracker, read_ahead)
     finally:
-        if owned:
-            executor.shutdown(wait=True, cancel_futures=True)
+        # Stopped early (an error, Ctrl-C, the generator closed): the reads still queued or
+        # running stop (a cancelled pergil task is interrupted at its next bytecode); a kept
+        # pool stays for the next call.
+        read_ahead.cancel_all()
 
 
 def _xlsx_policy(executor):
