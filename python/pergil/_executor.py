@@ -86,11 +86,12 @@ _warmed_keyword_parsers = False
 
 
 def _warm_keyword_parsers():
-    """hashlib and hmac, whose keyword calls tasks use most (blake2 digest_size=, hmac.new,
-    scrypt): every keyword path once, on empty data (~1 ms once the import is done).
-    `pergil info` shows, by trying, what that avoids."""
+    """pickle, hashlib and hmac, whose keyword calls tasks use most (pickle.dumps protocol=,
+    blake2 digest_size=, hmac.new, scrypt): every keyword path once, on empty data (~1 ms once
+    the import is done). `pergil info` shows, by trying, what that avoids for hashlib."""
     global _warmed_keyword_parsers
     _warmed_keyword_parsers = True
+    _warm_pickle_keyword_parsers()
     try:
         import hashlib
         import hmac
@@ -106,6 +107,24 @@ def _warm_keyword_parsers():
     hashlib.new("sha256", data=b"", usedforsecurity=True)
     if hasattr(hashlib, "scrypt"):
         hashlib.scrypt(b"p", salt=b"s", n=2, r=1, p=1, maxmem=0, dklen=8)
+
+
+def _warm_pickle_keyword_parsers():
+    """_pickle's functions and classes with keywords (pickle.py re-exports them): a worker's
+    ``pickle.dumps(x, protocol=5)`` aborted the process at exit (pergil.tables' StarTable
+    reader did; its call is positional now)."""
+    import io
+
+    import _pickle
+
+    stream = _pickle.dumps(None, protocol=5, fix_imports=True, buffer_callback=None)
+    _pickle.loads(stream, fix_imports=True, encoding="ASCII", errors="strict", buffers=())
+    _pickle.dump(None, io.BytesIO(), protocol=5, fix_imports=True, buffer_callback=None)
+    _pickle.load(io.BytesIO(stream), fix_imports=True, encoding="ASCII", errors="strict",
+                 buffers=())
+    _pickle.Pickler(io.BytesIO(), protocol=5, fix_imports=True, buffer_callback=None)
+    _pickle.Unpickler(io.BytesIO(stream), fix_imports=True, encoding="ASCII",
+                      errors="strict", buffers=())
 
 
 class InterpreterPoolExecutor(Executor):

@@ -76,7 +76,8 @@ def read_startable_file_packed(path, kind, sep, sheet_pattern, fast_datetime):
         entries.reverse()
         streams = []
         while entries:
-            streams.append(pickle.dumps(entries.pop(), protocol=5))
+            # Positional: see pergil._executor._warm_pickle_keyword_parsers (CPython gh-119213).
+            streams.append(pickle.dumps(entries.pop(), 5))
         packed.append((name, streams))
     sheets = entries = None  # (entries is unbound when no sheet matched)
     if in_pergil_worker():
