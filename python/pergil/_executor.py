@@ -86,12 +86,19 @@ _warmed_keyword_parsers = False
 
 
 def _warm_keyword_parsers():
-    """pickle, hashlib and hmac, whose keyword calls tasks use most (pickle.dumps protocol=,
-    blake2 digest_size=, hmac.new, scrypt): every keyword path once, on empty data (~1 ms once
-    the import is done). `pergil info` shows, by trying, what that avoids for hashlib."""
+    """pickle, queue.SimpleQueue, hashlib and hmac, whose keyword calls tasks use most
+    (pickle.dumps protocol=, a ThreadPoolExecutor's queue, blake2 digest_size=, hmac.new,
+    scrypt): every keyword path once, on empty data (~1 ms once the imports are done).
+    `pergil info` shows, by trying, what that avoids for hashlib."""
     global _warmed_keyword_parsers
     _warmed_keyword_parsers = True
     _warm_pickle_keyword_parsers()
+    # queue.SimpleQueue's put/get (a ThreadPoolExecutor's workers call get(block=True)).
+    import _queue
+
+    simple_queue = _queue.SimpleQueue()
+    simple_queue.put(None, block=True, timeout=None)
+    simple_queue.get(block=True, timeout=None)
     try:
         import hashlib
         import hmac

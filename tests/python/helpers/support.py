@@ -12,9 +12,9 @@ TESTS_DIR = Path(__file__).resolve().parent.parent
 SCRIPTS_DIR = TESTS_DIR / "scripts"
 WORKER_COUNTS = (1, 2, 4)
 
-# CPython 3.12.1 aborts in Py_FinalizeEx after a sub-interpreter imported asyncio, called
-# ssl.create_default_context() or used a ThreadPoolExecutor (pickle's and hashlib's keyword
-# calls are made in the main interpreter first, which avoids it).
+# CPython 3.12.1 aborts in Py_FinalizeEx after a sub-interpreter imported asyncio or called
+# ssl.create_default_context() (the keyword calls of pickle, hashlib and queue.SimpleQueue, which
+# a ThreadPoolExecutor makes, are made in the main interpreter first, which avoids it).
 GH_119213 = sys.version_info[:3] == (3, 12, 1)
 skip_gh119213 = pytest.mark.skipif(
     GH_119213,
