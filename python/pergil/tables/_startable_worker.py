@@ -12,6 +12,7 @@ import re
 
 from pergil import _core
 from pergil._wire import pickle
+from pergil.tables import _openpyxl_sizing
 from pergil.tables._startable_blocks import split_blocks
 from pergil.tables._worker_imports import import_openpyxl_without_numpy, in_pergil_worker
 
@@ -31,6 +32,7 @@ def read_xlsx_blocks(path, sheet_pattern, fast_datetime):
     matching uses ``re.match`` as pdtable's read_excel does.
     """
     import_openpyxl_without_numpy()  # in a pergil worker, without numpy's failed import
+    _openpyxl_sizing.install()  # in a pergil worker: no full parse to size a sheet
     import openpyxl
 
     pattern = None if sheet_pattern is None else re.compile(*sheet_pattern)

@@ -6,6 +6,7 @@ that the caller can run pandas' own sheet parsing on them and get ``pandas.read_
 result. Keep this module's imports to the standard library and openpyxl: it runs in workers.
 """
 
+from pergil.tables import _openpyxl_sizing
 from pergil.tables._worker_imports import import_openpyxl_without_numpy
 
 # openpyxl.load_workbook's arguments as pandas passes them (engine_kwargs override them).
@@ -121,6 +122,7 @@ def read_cells(path, sheet_name, rows_needed, engine_kwargs, na_strings=None):
     parsing option is at its default), a sheet whose frame _xlsx_columns can prove goes to
     "typed" as columns instead of to "sheets" as rows."""
     import_openpyxl_without_numpy()
+    _openpyxl_sizing.install()  # in a pergil worker: no full parse to size a sheet
     from openpyxl import load_workbook
 
     from pergil.tables._xlsx_columns import typed_sheet

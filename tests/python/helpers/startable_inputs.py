@@ -108,31 +108,33 @@ def write_loop(folder):
     (folder / "input_b.csv").write_text("***include;\ninput_a.csv\n\n**b;\nall\nx;\n-;\n2\n")
 
 
-def write_xlsx(folder):
-    """A workbook with several sheets (input*, setup, other) and typed cells."""
+def write_xlsx(folder, write_only=False):
+    """A workbook with several sheets (input*, setup, other) and typed cells. ``write_only``:
+    openpyxl's write-only mode, whose sheets have no <dimension> element (Excel's have one),
+    so openpyxl sizes them differently when it reads them."""
     import openpyxl
 
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "input_one"
-    rows = [
-        ["**xl_table"], ["all"], ["name", "n", "flag", "when", "t"],
-        ["text", "-", "onoff", "datetime", "text"],
-        ["a", 1, True, datetime.datetime(2020, 1, 2, 3, 4, 5), "x"],
-        ["b", 2.5, 0, "-", "y"],
-        ["c", None, 1, datetime.datetime(2021, 6, 7), "z"],
-        [], ["***include"], ["extra.csv"], [], ["meta:", "value"],
-    ]
-    for row in rows:
-        ws.append(row)
-    ws2 = wb.create_sheet("setup")
-    for row in [["**setup_table"], ["all"], ["k", "v"], ["text", "kg"], ["k1", 3], ["k2", "-"]]:
-        ws2.append(row)
-    ws3 = wb.create_sheet("input_two")
-    for row in [["**numbers"], ["d1 d2"], ["x", "y"], ["-", "m"], [1, 2], [3, "4"],
-                [], ["**dt_mixed"], ["all"], ["d"], ["datetime"],
-                [datetime.datetime(2020, 1, 1)], ["2020-02-03"]]:
-        ws3.append(row)
+    wb = openpyxl.Workbook(write_only=write_only)
+    if not write_only:
+        wb.remove(wb.active)
+    sheets = {
+        "input_one": [
+            ["**xl_table"], ["all"], ["name", "n", "flag", "when", "t"],
+            ["text", "-", "onoff", "datetime", "text"],
+            ["a", 1, True, datetime.datetime(2020, 1, 2, 3, 4, 5), "x"],
+            ["b", 2.5, 0, "-", "y"],
+            ["c", None, 1, datetime.datetime(2021, 6, 7), "z"],
+            [], ["***include"], ["extra.csv"], [], ["meta:", "value"],
+        ],
+        "setup": [["**setup_table"], ["all"], ["k", "v"], ["text", "kg"], ["k1", 3], ["k2", "-"]],
+        "input_two": [["**numbers"], ["d1 d2"], ["x", "y"], ["-", "m"], [1, 2], [3, "4"],
+                      [], ["**dt_mixed"], ["all"], ["d"], ["datetime"],
+                      [datetime.datetime(2020, 1, 1)], ["2020-02-03"]],
+    }
+    for title, rows in sheets.items():
+        ws = wb.create_sheet(title)
+        for row in rows:
+            ws.append(row)
     wb.save(folder / "input_book.xlsx")
     (folder / "extra.csv").write_text("**extra;\nall\ne;\n-;\n9\n")
 
@@ -168,6 +170,8 @@ def cases():
         "includes_no_root": (write_includes, lambda f: [f / "input_main.csv"], lambda f: {}),
         "loop": (write_loop, root, lambda f: {"root_folder": f}),
         "xlsx_all_sheets": (write_xlsx, root, lambda f: {"root_folder": f}),
+        "xlsx_write_only": (lambda f: write_xlsx(f, write_only=True), root,
+                            lambda f: {"root_folder": f}),
         "xlsx_input_sheets": (write_xlsx, root, lambda f: {
             "root_folder": f, "sheet_name_pattern": re.compile(r"^input"),
             "file_name_pattern": re.compile(r".*\.xlsx$")}),
