@@ -60,8 +60,8 @@ def shutdown_workers(wait=True):
 def _end_pools_before_fork():
     # CPython aborts a forked child of a process with live sub-interpreters (gh-101437): a
     # kept pool must not turn a later os.fork() (multiprocessing's default start method on
-    # Linux before 3.14) into a crash. A load running in another thread at that moment loses
-    # its worker reads; the files not yet read are read by pdtable in the caller.
+    # Linux before 3.14) into a crash. A load running in another thread at that moment goes
+    # on: its cancelled reads are read by pdtable in the caller, later ones by a new kept pool.
     shutdown_workers(wait=True)
 
 
